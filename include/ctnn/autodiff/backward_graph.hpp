@@ -1,0 +1,56 @@
+#pragma once
+// The backward graph of a sequential network, derived from its forward graph (the list of affine
+// stages) at compile time. It is the δ recursion of backprop, unrolled into a list of steps:
+//   output_delta<L>                  δz_L from the loss (fused with the last activation)
+//   parameter_gradient<L>            ∂W_L += δz_L a_{L-1}ᵀ,  ∂b_L += δz_L
+//   propagate_delta<L>               δa_{L-1} = W_Lᵀ δz_L
+//   activation_delta<L-1>            δz_{L-1} = f'(z_{L-1}) ⊙ δa_{L-1}
+//   ...
+//   parameter_gradient<1>
+//   input_gradient<1>                ∇ₓC = W_1ᵀ δz_1 (run only when the caller asks for it)
+// Each step names the stage whose rule it applies; evaluators walk the list in order.
+
+#include <boost/hana/concat.hpp>
+#include <boost/hana/flatten.hpp>
+#include <boost/hana/reverse.hpp>
+#include <boost/hana/transform.hpp>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+
+namespace ctnn::autodiff {
+
+template <class Stage> struct output_delta { using stage = Stage; };
+template <class Stage> struct activation_delta { using stage = Stage; };
+template <class Stage> struct parameter_gradient { using stage = Stage; };
+template <class Stage> struct propagate_delta { using stage = Stage; };
+template <class Stage> struct input_gradient { using stage = Stage; };
+
+// The steps for one stage, given whether it is the last stage (its δz comes from the loss) and
+// whether it is the first (its δ flows to the input, not to a previous stage).
+template <class Stage, bool Last>
+constexpr auto steps_of_stage() {
+  namespace hana = boost::hana;
+  constexpr auto delta = [] {
+    if constexpr (Last) return hana::make_tuple(hana::type_c<output_delta<Stage>>);
+    else return hana::make_tuple(hana::type_c<activation_delta<Stage>>);
+  }();
+  constexpr auto onward = [] {
+    if constexpr (Stage::index == 0) return hana::make_tuple(hana::type_c<input_gradient<Stage>>);
+    else return hana::make_tuple(hana::type_c<propagate_delta<Stage>>);
+  }();
+  return hana::concat(hana::concat(delta, hana::make_tuple(hana::type_c<parameter_gradient<Stage>>)),
+                      onward);
+}
+
+// A hana tuple of hana::type<step<Stage>>, in execution order.
+template <class Graph>
+constexpr auto backward_graph() {
+  namespace hana = boost::hana;
+  constexpr std::size_t last = Graph::stage_count - 1;
+  return hana::flatten(hana::transform(hana::reverse(Graph::stages), [](auto stage) {
+    using S = typename decltype(stage)::type;
+    return steps_of_stage<S, S::index == last>();
+  }));
+}
+
+}  // namespace ctnn::autodiff

@@ -1,0 +1,17 @@
+#pragma once
+// ctnn: compile-time neural networks. The one public entry header.
+//
+//   #include <ctnn/ctnn.hpp>
+//   using net = ctnn::network<ctnn::input<2>, ctnn::dense<8>, ctnn::tanh, ctnn::dense<1>, ctnn::sigmoid>;
+//   ctnn::parameters<net, float> p;
+//   ctnn::initialize(p, /*seed=*/1);
+//   auto y = ctnn::forward(p, std::array<float, 2>{0.f, 1.f});
+
+#include "config.hpp"
+#include "nn/activations.hpp"
+#include "nn/init.hpp"
+#include "nn/layers.hpp"
+#include "nn/losses.hpp"
+#include "nn/network.hpp"
+#include "nn/passes.hpp"
+#include "nn/softmax.hpp"

@@ -1,0 +1,47 @@
+#pragma once
+// Run-time contract checks of the public API. A violated contract (an empty batch, a buffer whose
+// size does not fit the network) throws ctnn::contract_error with a message naming the function,
+// the buffer and both sizes. The checks cost a few compares per call, never per sample.
+
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+namespace ctnn {
+
+struct contract_error : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
+};
+
+namespace detail {
+
+[[noreturn]] inline void contract_failed(const char* where, const std::string& what) {
+  throw contract_error(std::string("ctnn::") + where + ": " + what);
+}
+
+inline void require_batch(const char* where, std::size_t samples) {
+  if (samples == 0) contract_failed(where, "the batch is empty (0 samples); pass at least one sample");
+}
+
+// `values` must be exactly `samples` rows of `width` values each.
+inline void require_rows(const char* where, const char* buffer, std::size_t values,
+                         std::size_t samples, std::size_t width) {
+  if (values != samples * width)
+    contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
+                               " values, expected " + std::to_string(samples) + " samples x " +
+                               std::to_string(width) + " = " + std::to_string(samples * width));
+}
+
+// The input buffer defines the batch size, so it must hold a whole number of samples.
+inline std::size_t samples_in(const char* where, const char* buffer, std::size_t values,
+                              std::size_t width) {
+  if (values % width != 0)
+    contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
+                               " values, which is not a whole number of samples of width " +
+                               std::to_string(width));
+  require_batch(where, values / width);
+  return values / width;
+}
+
+}  // namespace detail
+}  // namespace ctnn

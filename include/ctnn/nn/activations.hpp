@@ -1,0 +1,125 @@
+#pragma once
+// Activation functions. Each elementwise activation states its forward rule `value(z)` and its
+// derivative rule `derivative(z, a)` (with a = value(z), which several derivatives reuse) side by
+// side, as templates over V so the same formula runs on scalars and on SIMD packs.
+// softmax, which mixes a whole row, lives in softmax.hpp.
+
+#include <cmath>
+#include <ratio>
+#include <string_view>
+
+#include "../simd/math.hpp"
+
+namespace ctnn {
+
+// Marks a type as an activation layer usable in network<...>.
+struct activation_tag {};
+
+// Elementwise activations: a = f(z), δz = f'(z) ⊙ δa.
+struct elementwise_activation : activation_tag {
+  static constexpr bool elementwise = true;
+};
+
+struct identity : elementwise_activation {
+  static constexpr std::string_view name = "identity";
+  template <class V> static V value(const V& z) { return z; }
+  template <class V> static V derivative(const V&, const V&) { return V(1); }
+};
+
+// Logistic sigmoid σ(z) = 1/(1+e^-z);  σ' = a(1-a).
+struct sigmoid : elementwise_activation {
+  static constexpr std::string_view name = "sigmoid";
+  template <class V> static V value(const V& z) { return math::sigmoid(z); }
+  template <class V> static V derivative(const V&, const V& a) { return a * (V(1) - a); }
+};
+
+// tanh;  tanh' = 1 - a².
+struct tanh : elementwise_activation {
+  static constexpr std::string_view name = "tanh";
+  template <class V> static V value(const V& z) { return math::tanh(z); }
+  template <class V> static V derivative(const V&, const V& a) { return V(1) - a * a; }
+};
+
+// max(z, 0);  derivative 1 for z > 0, else 0 (the subgradient 0 at z = 0, as PyTorch uses).
+struct relu : elementwise_activation {
+  static constexpr std::string_view name = "relu";
+  template <class V> static V value(const V& z) { return math::max(z, V(0)); }
+  template <class V> static V derivative(const V& z, const V&) {
+    return math::select(z > V(0), V(1), V(0));
+  }
+};
+
+// z for z > 0, slope·z otherwise. The slope is a std::ratio (C++20 compilers disagree on
+// floating-point template arguments): leaky_relu<std::ratio<1, 10>> has slope 0.1.
+template <class Slope = std::ratio<1, 100>>
+struct leaky_relu : elementwise_activation {
+  static constexpr std::string_view name = "leaky_relu";
+  static constexpr double slope = double(Slope::num) / double(Slope::den);
+  template <class V> static V value(const V& z) { return math::select(z > V(0), z, V(slope) * z); }
+  template <class V> static V derivative(const V& z, const V&) {
+    return math::select(z > V(0), V(1), V(slope));
+  }
+};
+
+// ELU: z for z > 0, α(e^z - 1) otherwise;  derivative 1 or a + α.
+template <class Alpha = std::ratio<1>>
+struct elu : elementwise_activation {
+  static constexpr std::string_view name = "elu";
+  static constexpr double alpha = double(Alpha::num) / double(Alpha::den);
+  template <class V> static V value(const V& z) {
+    return math::select(z > V(0), z, V(alpha) * math::expm1(math::min(z, V(0))));
+  }
+  template <class V> static V derivative(const V& z, const V& a) {
+    return math::select(z > V(0), V(1), a + V(alpha));
+  }
+};
+
+// softplus log(1 + e^z), computed without overflow;  derivative σ(z).
+struct softplus : elementwise_activation {
+  static constexpr std::string_view name = "softplus";
+  template <class V> static V value(const V& z) { return math::softplus(z); }
+  template <class V> static V derivative(const V& z, const V&) { return math::sigmoid(z); }
+};
+
+// swish / SiLU: z·σ(z);  derivative σ + a(1 - σ).
+struct swish : elementwise_activation {
+  static constexpr std::string_view name = "swish";
+  template <class V> static V value(const V& z) { return z * math::sigmoid(z); }
+  template <class V> static V derivative(const V& z, const V& a) {
+    const V s = math::sigmoid(z);
+    return s + a * (V(1) - s);
+  }
+};
+using silu = swish;
+
+// mish: z·tanh(softplus(z));  derivative t + z(1 - t²)σ(z) with t = tanh(softplus(z)).
+struct mish : elementwise_activation {
+  static constexpr std::string_view name = "mish";
+  template <class V> static V value(const V& z) { return z * math::tanh(math::softplus(z)); }
+  template <class V> static V derivative(const V& z, const V&) {
+    const V t = math::tanh(math::softplus(z));
+    return t + z * (V(1) - t * t) * math::sigmoid(z);
+  }
+};
+
+// GELU, exact form z·Φ(z) with Φ(z) = ½(1 + erf(z/√2)) (PyTorch's default);
+// derivative Φ(z) + z·φ(z) with φ the standard normal density.
+struct gelu : elementwise_activation {
+  static constexpr std::string_view name = "gelu";
+  template <class V> static V value(const V& z) {
+    return V(0.5) * z * (V(1) + math::erf(z * V(0.70710678118654752440)));
+  }
+  template <class V> static V derivative(const V& z, const V&) {
+    const V cdf = V(0.5) * (V(1) + math::erf(z * V(0.70710678118654752440)));
+    const V density = V(0.39894228040143267794) * math::exp(V(-0.5) * z * z);
+    return cdf + z * density;
+  }
+};
+
+template <class A>
+concept activation = std::is_base_of_v<activation_tag, A>;
+
+template <class A>
+concept elementwise = activation<A> && A::elementwise;
+
+}  // namespace ctnn

@@ -1,0 +1,204 @@
+#pragma once
+// The public passes: forward, loss, and loss with gradient, for one sample and for a mini-batch.
+// They walk the forward graph (Net::stages) and the backward graph (autodiff::backward_graph) at
+// compile time; every call below unrolls into straight-line calls of the stage rules.
+//
+// Batch conventions: inputs are n rows of Net::input_size values (row-major), targets and outputs
+// n rows of Net::output_size values; n comes from the input buffer's size. A batch's loss is the
+// MEAN of the per-sample losses, and its gradient is the gradient of that mean (as PyTorch's
+// default reduction='mean' over samples); ∇ₓC is likewise the derivative of the mean, so each
+// input row's gradient carries the factor 1/n.
+//
+// Contract: a batch of 0 samples, or a buffer whose size does not fit the network, throws
+// ctnn::contract_error before anything is computed. Nothing here allocates.
+
+#include <algorithm>
+#include <array>
+#include <boost/hana/for_each.hpp>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+#include "../autodiff/backward_graph.hpp"
+#include "../detail/contract.hpp"
+#include "../simd/pack.hpp"
+#include "losses.hpp"
+#include "network.hpp"
+
+namespace ctnn {
+
+namespace detail {
+
+// The input of stage S: the network input for the first stage, else the previous stage's a.
+template <class Net, class S, class T, std::size_t Tile>
+constexpr const T* stage_input(const T* x, workspace<Net, T, Tile>& ws) {
+  if constexpr (S::index == 0) return x;
+  else return ws.template a_of<typename Net::template stage<S::index - 1>>();
+}
+
+template <class Arch, class Net, class T, std::size_t Tile>
+void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net, T, Tile>& ws) {
+  boost::hana::for_each(Net::stages, [&](auto stage) {
+    using S = typename decltype(stage)::type;
+    S::template forward<Arch>(p, stage_input<Net, S>(x, ws), S::in, ws.template z_of<S>(),
+                              ws.template a_of<S>(), n);
+  });
+}
+
+// Runs the backward graph over one tile whose forward pass is in ws. Adds the tile's share of the
+// gradient to g; writes ∇ₓC rows to dx when dx is not null.
+template <class Arch, class Net, class T, std::size_t Tile, class Loss>
+void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale, T* g, T* dx,
+                   workspace<Net, T, Tile>& ws) {
+  constexpr std::size_t stages = Net::stage_count;
+  // Stage S's δ lives in buffer (stages - 1 - S) % 2; propagating flips to the other one.
+  auto delta_of = [&]<class S>() { return ws.delta[(stages - 1 - S::index) % 2].data(); };
+  auto delta_before = [&]<class S>() { return ws.delta[(stages - S::index) % 2].data(); };
+
+  boost::hana::for_each(autodiff::backward_graph<Net>(), [&](auto step) {
+    using Step = typename decltype(step)::type;
+    using S = typename Step::stage;
+    T* delta = delta_of.template operator()<S>();
+    if constexpr (std::is_same_v<Step, autodiff::output_delta<S>>) {
+      Loss::template output_delta<S, Arch>(ws.template z_of<S>(), ws.template a_of<S>(), t, delta,
+                                          n, scale);
+    } else if constexpr (std::is_same_v<Step, autodiff::activation_delta<S>>) {
+      S::template activation_backward<Arch>(ws.template z_of<S>(), ws.template a_of<S>(), delta, n);
+    } else if constexpr (std::is_same_v<Step, autodiff::parameter_gradient<S>>) {
+      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g, n);
+    } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>) {
+      S::template input_delta<Arch>(p, delta, delta_before.template operator()<S>(), S::in, n);
+    } else if constexpr (std::is_same_v<Step, autodiff::input_gradient<S>>) {
+      if (dx != nullptr) S::template input_delta<Arch>(p, delta, dx, S::in, n);
+    }
+  });
+}
+
+template <class Net, class Loss>
+constexpr bool loss_fits() {
+  return Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>();
+}
+
+template <class Arch, class Net, class T, std::size_t Tile, class Loss>
+T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
+                         workspace<Net, T, Tile>& ws) {
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  if (g != nullptr) std::fill(g, g + Net::parameter_count, T(0));
+  const T scale = T(1) / static_cast<T>(n);
+  double total = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
+    const std::size_t m = std::min(Tile, n - s0);
+    forward_tile<Arch>(p, x + s0 * in, m, ws);
+    total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
+                                             t + s0 * out, m);
+    if (g != nullptr)
+      backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
+                                              dx == nullptr ? nullptr : dx + s0 * in, ws);
+  }
+  return static_cast<T>(total / static_cast<double>(n));
+}
+
+}  // namespace detail
+
+template <class T, std::size_t N>
+using fixed_span = std::type_identity_t<std::span<T, N>>;
+template <class T>
+using dynamic_span = std::type_identity_t<std::span<T>>;
+
+// ---- mini-batch -------------------------------------------------------------------------------
+
+// Y (n × output_size) = network(X (n × input_size)).
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic_span<T> y,
+                   workspace<Net, T, Tile>& ws) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  const std::size_t n = detail::samples_in("forward_batch", "the input buffer", x.size(), in);
+  detail::require_rows("forward_batch", "the output buffer", y.size(), n, out);
+  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
+    const std::size_t m = std::min(Tile, n - s0);
+    detail::forward_tile<Arch>(p.data(), x.data() + s0 * in, m, ws);
+    std::copy_n(ws.template a_of<last>(), m * out, y.data() + s0 * out);
+  }
+}
+
+// Mean loss over the batch.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+             dynamic_span<const T> targets, workspace<Net, T, Tile>& ws) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  const std::size_t n = detail::samples_in("loss_batch", "the input buffer", x.size(), Net::input_size);
+  detail::require_rows("loss_batch", "the target buffer", targets.size(), n, Net::output_size);
+  return detail::mean_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+      p.data(), x.data(), targets.data(), n, nullptr, nullptr, ws);
+}
+
+// Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
+// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+                          dynamic_span<const T> targets, gradient<Net, T>& g,
+                          workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {}) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  constexpr const char* where = "loss_and_gradient_batch";
+  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
+  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
+  if (!input_gradient.empty())
+    detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
+                         Net::input_size);
+  return detail::mean_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+      p.data(), x.data(), targets.data(), n, g.data(),
+      input_gradient.empty() ? nullptr : input_gradient.data(), ws);
+}
+
+// ---- one sample (sizes are checked at compile time by the span extents) -------------------------
+
+template <class Arch = simd::default_arch, class Net, class T>
+void forward(const parameters<Net, T>& p, fixed_span<const T, Net::input_size> x,
+             fixed_span<T, Net::output_size> y) {
+  workspace<Net, T, 1> ws;
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  detail::forward_tile<Arch>(p.data(), x.data(), 1, ws);
+  std::copy_n(ws.template a_of<last>(), Net::output_size, y.data());
+}
+
+template <class Arch = simd::default_arch, class Net, class T>
+std::array<T, Net::output_size> forward(const parameters<Net, T>& p,
+                                        fixed_span<const T, Net::input_size> x) {
+  std::array<T, Net::output_size> y;
+  forward<Arch>(p, x, std::span<T, Net::output_size>(y));
+  return y;
+}
+
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
+T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+       fixed_span<const T, Net::output_size> target) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  workspace<Net, T, 1> ws;
+  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p.data(), x.data(), target.data(),
+                                                               1, nullptr, nullptr, ws);
+}
+
+// Loss of one sample; g receives ∂C/∂parameters (overwritten).
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
+T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+                    fixed_span<const T, Net::output_size> target, gradient<Net, T>& g) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  workspace<Net, T, 1> ws;
+  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p.data(), x.data(), target.data(),
+                                                               1, g.data(), nullptr, ws);
+}
+
+// Loss of one sample; g receives ∂C/∂parameters and input_gradient receives ∇ₓC.
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
+T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+                    fixed_span<const T, Net::output_size> target, gradient<Net, T>& g,
+                    fixed_span<T, Net::input_size> input_gradient) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  workspace<Net, T, 1> ws;
+  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(
+      p.data(), x.data(), target.data(), 1, g.data(), input_gradient.data(), ws);
+}
+
+}  // namespace ctnn

@@ -1,0 +1,178 @@
+#pragma once
+// Binding: turns the layer list of network<input<N>, dense<..>, act, ...> into its forward graph,
+// the list of affine stages with their shapes and offsets, checking the wiring on the way.
+// Everything is computed by constexpr folds over arrays (flat instantiation depth, no recursion
+// over the layer list).
+
+#include <array>
+#include <boost/hana/tuple.hpp>
+#include <boost/hana/type.hpp>
+#include <cstddef>
+#include <tuple>
+#include <utility>
+
+#include "../core/stage.hpp"
+#include "activations.hpp"
+#include "diagnostics.hpp"
+#include "layers.hpp"
+
+namespace ctnn::nn {
+
+using core::affine_stage;
+using core::no_position;
+
+enum class layer_kind { input, affine, activation, unknown };
+
+template <class L>
+constexpr layer_kind kind_of() {
+  if constexpr (ctnn::detail::is_input_layer<L>::value) return layer_kind::input;
+  else if constexpr (ctnn::detail::is_affine_layer<L>::value) return layer_kind::affine;
+  else if constexpr (ctnn::activation<L>) return layer_kind::activation;
+  else return layer_kind::unknown;
+}
+
+template <class L>
+constexpr std::size_t own_width() {
+  if constexpr (kind_of<L>() == layer_kind::input) return L::width;
+  else if constexpr (kind_of<L>() == layer_kind::affine) return L::out;
+  else return 0;
+}
+
+template <class L>
+constexpr std::size_t declared_in() {
+  if constexpr (kind_of<L>() == layer_kind::affine) return L::declared_in;
+  else return 0;
+}
+
+// What the binding computes about a layer list, as plain arrays.
+template <std::size_t N>
+struct layer_plan {
+  std::array<layer_kind, N> kind{};
+  std::array<std::size_t, N> width{};  // output width after each position
+  std::size_t stage_count = 0;
+  std::array<std::size_t, N> stage_position{};
+  std::array<std::size_t, N> stage_activation{};
+  std::array<std::size_t, N> stage_in{};
+  std::array<std::size_t, N> stage_out{};
+  std::array<std::size_t, N> parameter_offset{};
+  std::array<std::size_t, N> value_offset{};
+  std::size_t parameter_count = 0;
+  std::size_t value_count = 0;  // z (and a) values per sample over all stages
+  std::size_t max_width = 0;
+};
+
+template <class... Layers>
+constexpr auto make_plan() {
+  constexpr std::size_t n = sizeof...(Layers);
+  layer_plan<(n > 0 ? n : 1)> plan{};
+  constexpr std::array<layer_kind, n> kinds{kind_of<Layers>()...};
+  constexpr std::array<std::size_t, n> widths{own_width<Layers>()...};
+  std::size_t current = 0;
+  for (std::size_t p = 0; p < n; ++p) {
+    plan.kind[p] = kinds[p];
+    if (kinds[p] == layer_kind::input || kinds[p] == layer_kind::affine) {
+      if (kinds[p] == layer_kind::affine) {
+        const std::size_t s = plan.stage_count++;
+        plan.stage_position[s] = p;
+        plan.stage_activation[s] = no_position;
+        plan.stage_in[s] = current;
+        plan.stage_out[s] = widths[p];
+        plan.parameter_offset[s] = plan.parameter_count;
+        plan.value_offset[s] = plan.value_count;
+        plan.parameter_count += current * widths[p] + widths[p];
+        plan.value_count += widths[p];
+      }
+      current = widths[p];
+    } else if (kinds[p] == layer_kind::activation && p > 0 &&
+               kinds[p - 1] == layer_kind::affine) {
+      plan.stage_activation[plan.stage_count - 1] = p;
+    }
+    plan.width[p] = current;
+    plan.max_width = current > plan.max_width ? current : plan.max_width;
+  }
+  return plan;
+}
+
+template <class... Layers>
+struct sequential_graph {
+  static constexpr std::size_t layer_count = sizeof...(Layers);
+  static constexpr auto plan = make_plan<Layers...>();
+
+  template <std::size_t P>
+  using layer_at = std::tuple_element_t<P, std::tuple<Layers...>>;
+
+ private:
+  // Each check instantiates a diagnostics template only when it fails, so a correct network
+  // costs nothing and a wrong one reads as a sentence.
+  template <std::size_t P>
+  static constexpr bool check_layer() {
+    using L = layer_at<P>;
+    using here = shape_error::layer_at_position<P, L>;
+    constexpr layer_kind k = plan.kind[P];
+    if constexpr (k == layer_kind::unknown) {
+      return here::is_not_a_ctnn_layer::template check<false>::ok;
+    } else if constexpr (k == layer_kind::activation) {
+      if constexpr (P == 0 || plan.kind[P == 0 ? 0 : P - 1] != layer_kind::affine)
+        return here::must_follow_a_dense_layer::template check<false>::ok;
+      else
+        return true;
+    } else if constexpr (own_width<L>() == 0) {
+      return here::has_zero_width::template check<false>::ok;
+    } else if constexpr (k == layer_kind::affine && P > 0 && declared_in<L>() != 0) {
+      return here::template expects_inputs<declared_in<L>()>::template but_receives<
+          plan.width[P - 1]>::ok;
+    } else {
+      return true;
+    }
+  }
+
+  template <std::size_t... P>
+  static constexpr bool check_all(std::index_sequence<P...>) {
+    // The template arguments below repeat the branch's condition so that they stay dependent
+    // (a non-dependent failing check would fire even in a branch that is not taken).
+    if constexpr (sizeof...(Layers) == 0) {
+      return shape_error::network_must_start_with_input<(sizeof...(Layers) != 0)>::ok;
+    } else if constexpr (plan.kind[0] != layer_kind::input) {
+      return shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>::ok;
+    } else if constexpr (plan.stage_count == 0) {
+      return shape_error::network_needs_at_least_one_dense_layer<(plan.stage_count != 0)>::ok;
+    } else {
+      return (check_layer<P>() && ...);
+    }
+  }
+
+  template <std::size_t S>
+  static constexpr auto stage_type() {
+    using A = std::conditional_t<plan.stage_activation[S] == no_position, identity,
+                                 layer_at<(plan.stage_activation[S] == no_position
+                                               ? 0
+                                               : plan.stage_activation[S])>>;
+    return boost::hana::type_c<affine_stage<S, plan.stage_position[S], plan.stage_activation[S],
+                                            plan.stage_in[S], plan.stage_out[S], A,
+                                            plan.parameter_offset[S], plan.value_offset[S]>>;
+  }
+
+  template <std::size_t... S>
+  static constexpr auto make_stages(std::index_sequence<S...>) {
+    return boost::hana::make_tuple(stage_type<S>()...);
+  }
+
+ public:
+  static constexpr bool well_formed = check_all(std::index_sequence_for<Layers...>{});
+  static constexpr std::size_t stage_count = well_formed ? plan.stage_count : 0;
+
+  // The forward graph: a hana tuple of hana::type<affine_stage<...>>, input to output.
+  static constexpr auto stages = make_stages(std::make_index_sequence<stage_count>{});
+
+  static constexpr std::size_t input_size = well_formed ? plan.width[0] : 0;
+  static constexpr std::size_t output_size =
+      well_formed ? plan.width[layer_count > 0 ? layer_count - 1 : 0] : 0;
+  static constexpr std::size_t parameter_count = plan.parameter_count;
+  static constexpr std::size_t value_count = plan.value_count;
+  static constexpr std::size_t max_width = plan.max_width;
+
+  template <std::size_t S>
+  using stage = typename decltype(+stages[boost::hana::size_c<S>])::type;
+};
+
+}  // namespace ctnn::nn
