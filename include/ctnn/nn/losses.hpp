@@ -41,7 +41,7 @@ struct squared_error : loss_tag {
 
   template <class Stage, class Arch, class T>
   static void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
-    simd::map3<Arch>(a, t, dz, n * Stage::out, [scale](auto av, auto tv, auto) {
+    simd::map2<Arch>(a, t, dz, n * Stage::out, [scale](auto av, auto tv) {
       using V = decltype(av);
       return (av - tv) * V(scale);
     });
@@ -131,7 +131,7 @@ struct binary_cross_entropy : loss_tag {
   static void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
     const T* probability = z;
     if constexpr (std::is_same_v<typename Stage::activation, sigmoid>) probability = a;
-    simd::map3<Arch>(probability, t, dz, n * Stage::out, [scale](auto v, auto tv, auto) {
+    simd::map2<Arch>(probability, t, dz, n * Stage::out, [scale](auto v, auto tv) {
       using V = decltype(v);
       if constexpr (std::is_same_v<typename Stage::activation, sigmoid>)
         return (v - tv) * V(scale);

@@ -84,15 +84,17 @@ using gradient = parameters<Net, T>;
 
 // Buffers for the forward and backward passes over a tile of up to Tile samples: z and a of every
 // stage, and two δ rows. Batches of any size are processed tile by tile, so the workspace has a
-// fixed size, lives wherever the caller puts it, and nothing is allocated per call.
+// fixed size, lives wherever the caller puts it, and nothing is allocated per call. It is left
+// uninitialised on purpose (every pass writes before it reads), so that creating one for a single
+// sample costs nothing.
 template <class Net, class T, std::size_t Tile = 32>
 struct workspace {
   static_assert(detail::scalar_type_check<T>::ok);
   static_assert(Tile > 0, "ctnn: a workspace needs room for at least one sample");
   static constexpr std::size_t tile = Tile;
-  alignas(64) std::array<T, Tile * Net::value_count> z{};
-  alignas(64) std::array<T, Tile * Net::value_count> a{};
-  alignas(64) std::array<T, Tile * Net::max_width> delta[2]{};
+  alignas(64) std::array<T, Tile * Net::value_count> z;
+  alignas(64) std::array<T, Tile * Net::value_count> a;
+  alignas(64) std::array<T, Tile * Net::max_width> delta[2];
 
   template <class Stage> constexpr T* z_of() { return z.data() + Tile * Stage::value_offset; }
   template <class Stage> constexpr T* a_of() { return a.data() + Tile * Stage::value_offset; }

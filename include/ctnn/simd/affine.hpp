@@ -9,6 +9,7 @@
 
 #include <cstddef>
 
+#include "elementwise.hpp"
 #include "pack.hpp"
 
 namespace ctnn::simd {
@@ -83,7 +84,7 @@ inline void affine_weight_gradient(const T* delta, const T* a, std::size_t a_str
   constexpr std::size_t OB = 4;
 
   for (std::size_t s = 0; s < n; ++s)
-    for (std::size_t o = 0; o < Out; ++o) db[o] += delta[s * Out + o];
+    map3<Arch>(delta + s * Out, delta + s * Out, db, Out, [](auto d, auto, auto sum) { return sum + d; });
 
   auto rows = [&]<std::size_t Rows>(std::size_t o) {
     for (std::size_t i = 0; i < vector_end; i += L) {

@@ -15,8 +15,21 @@ inline void map(const T* x, T* out, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   std::size_t k = 0;
-  for (; k + L <= count; k += L) traits::store(out + k, f(traits::load(x + k)));
+  if constexpr (L > 1)  // the scalar architecture runs only the plain loop below
+    for (; k + L <= count; k += L) traits::store(out + k, f(traits::load(x + k)));
   for (; k < count; ++k) out[k] = f(x[k]);
+}
+
+// out[k] = f(x[k], y[k])
+template <class Arch, class T, class F>
+inline void map2(const T* x, const T* y, T* out, std::size_t count, F f) {
+  using traits = pack_traits<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  std::size_t k = 0;
+  if constexpr (L > 1)
+    for (; k + L <= count; k += L)
+      traits::store(out + k, f(traits::load(x + k), traits::load(y + k)));
+  for (; k < count; ++k) out[k] = f(x[k], y[k]);
 }
 
 // out[k] = f(x[k], y[k], out[k])   (out may carry an incoming value, e.g. a δ to be scaled)
@@ -25,8 +38,9 @@ inline void map3(const T* x, const T* y, T* out, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   std::size_t k = 0;
-  for (; k + L <= count; k += L)
-    traits::store(out + k, f(traits::load(x + k), traits::load(y + k), traits::load(out + k)));
+  if constexpr (L > 1)
+    for (; k + L <= count; k += L)
+      traits::store(out + k, f(traits::load(x + k), traits::load(y + k), traits::load(out + k)));
   for (; k < count; ++k) out[k] = f(x[k], y[k], out[k]);
 }
 
