@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what building and testing ctnn needs, from Debian 12 packages. Non-interactive and
+# idempotent: when everything is installed it only asks dpkg and returns (well under a second).
+# As root it installs what is missing; otherwise it names the missing packages and exits 1.
+set -euo pipefail
+
+# One list; append new needs here.
+packages=(
+  g++ clang
+  libboost-dev libxsimd-dev doctest-dev
+  meson ninja-build pkg-config python3
+)
+
+installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true)
+missing=()
+for p in "${packages[@]}"; do
+  grep -qx "$p installed" <<<"$installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "setup.sh: missing packages: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: installing them needs root: run 'sudo bash scripts/setup.sh'" \
+       "or 'sudo apt-get install ${missing[*]}'" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup.sh: installed ${missing[*]}"
