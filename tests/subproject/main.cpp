@@ -1,0 +1,3 @@
+#include <ctnn/ctnn.hpp>
+
+int main() { return 0; }
