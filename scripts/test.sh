@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite (unit, compile-fail, examples, packaging) in three
+# configurations, never stopping at the first failing one:
+#   gcc     g++,     build-gcc
+#   clang   clang++, build-clang
+#   scalar  g++,     build-scalar, -Dsimd=false
+# and ends with one line summing meson's results over all of them:
+#   N passed, N failed[, N skipped]
+# passed = Ok + Expected Fail; failed = Fail + Timeout + Unexpected Pass, plus one for each test
+# whose program did not build and one for each configuration that could not be set up (or whose
+# build failed outside the tests). Exits non-zero if anything failed or if
+# no test ran at all.
+#
+# Environment:
+#   CTNN_CONFIGS  subset to run, e.g. CTNN_CONFIGS=gcc or CTNN_CONFIGS="gcc scalar"
+#   CTNN_JOBS     parallel compile jobs and test processes (default 2)
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+jobs=${CTNN_JOBS:-2}
+configs=${CTNN_CONFIGS:-gcc clang scalar}
+configs=${configs//,/ }
+
+total_passed=0 total_failed=0 total_skipped=0
+report=()
+
+finish() {
+  local line="$total_passed passed, $total_failed failed"
+  [ "$total_skipped" -gt 0 ] && line+=", $total_skipped skipped"
+  echo
+  echo "=== summary ==="
+  [ ${#report[@]} -gt 0 ] && printf '%s\n' "${report[@]}"
+  echo "$line"
+  if [ "$total_failed" -gt 0 ] || [ $((total_passed + total_failed)) -eq 0 ]; then
+    exit 1
+  fi
+  exit 0
+}
+
+if ! bash scripts/setup.sh; then
+  report+=("setup: scripts/setup.sh failed")
+  total_failed=$((total_failed + 1))
+  finish
+fi
+
+# run_config <name> <compiler> <build dir> [meson options...]
+run_config() {
+  local name=$1 cxx=$2 dir=$3; shift 3
+  local opts=(--buildtype=release -Dtests=true -Dexamples=true "$@")
+  echo
+  echo "=== $name: CXX=$cxx ${opts[*]} ($dir) ==="
+
+  local cxx_path
+  if ! cxx_path=$(command -v "$cxx"); then
+    report+=("$name: compiler $cxx not found")
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  # Identifies the compiler; a build dir configured with another one is wiped.
+  local identity
+  identity="$(readlink -f "$cxx_path") $("$cxx" --version | head -n 1)"
+  local stamp=$dir/ctnn-compiler.txt
+
+  local ok=1
+  if [ -f "$dir/meson-private/coredata.dat" ] && [ -f "$stamp" ] \
+     && [ "$(cat "$stamp")" = "$identity" ]; then
+    meson setup --reconfigure "$dir" "${opts[@]}" || ok=0
+  else
+    rm -rf "$dir"
+    CXX=$cxx meson setup "$dir" "${opts[@]}" || ok=0
+  fi
+  if [ $ok -eq 0 ]; then
+    report+=("$name: meson setup failed")
+    total_failed=$((total_failed + 1))
+    return
+  fi
+  echo "$identity" >"$stamp"
+
+  # Remove previously linked test programs so that one whose source no longer compiles cannot
+  # pass as a stale binary; relinking is cheap, the objects are kept.
+  meson introspect "$dir" --targets | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    if t["type"] == "executable":
+        for f in t["filename"]:
+            if os.path.exists(f):
+                os.remove(f)
+'
+  # -k 0: build everything that compiles, so the tests that can run do run.
+  local build_failed=0
+  ninja -C "$dir" -j "$jobs" -k 0 || build_failed=1
+
+  # meson refuses to run anything if one test program is missing, so run the tests that were
+  # built by name and count each test whose program failed to build as one failure.
+  local missing=() present=()
+  if [ $build_failed -ne 0 ]; then
+    while IFS=$'\t' read -r state test_name; do
+      if [ "$state" = missing ]; then missing+=("$test_name"); else present+=("$test_name"); fi
+    done < <(meson introspect "$dir" --tests | python3 -c '
+import json, os, sys
+for t in json.load(sys.stdin):
+    print("present" if os.path.exists(t["cmd"][0]) else "missing", t["name"], sep="\t")
+')
+  fi
+
+  local log=$dir/ctnn-test-output.txt test_status=0
+  if [ ${#missing[@]} -gt 0 ] && [ ${#present[@]} -eq 0 ]; then
+    : >"$log"
+  else
+    meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" "${present[@]}" \
+      2>&1 | tee "$log"
+    test_status=${PIPESTATUS[0]}
+  fi
+
+  count() { awk -F: -v k="$1" '$1 == k { gsub(/[[:space:]]/, "", $2); n = $2 } END { print n + 0 }' "$log"; }
+  local ok_n xfail_n fail_n xpass_n skip_n timeout_n
+  ok_n=$(count "Ok") xfail_n=$(count "Expected Fail") fail_n=$(count "Fail")
+  xpass_n=$(count "Unexpected Pass") skip_n=$(count "Skipped") timeout_n=$(count "Timeout")
+
+  local passed=$((ok_n + xfail_n)) failed=$((fail_n + timeout_n + xpass_n))
+  local note=""
+  if [ ${#missing[@]} -gt 0 ]; then
+    failed=$((failed + ${#missing[@]}))
+    note+=" (not built: ${missing[*]})"
+  elif [ $build_failed -ne 0 ]; then
+    failed=$((failed + 1)); note+=" (+1: build failed)"
+  fi
+  if [ "$test_status" -ne 0 ] && [ $((fail_n + timeout_n + xpass_n)) -eq 0 ]; then
+    failed=$((failed + 1)); note+=" (+1: meson test exited with $test_status without a failed test)"
+  fi
+  report+=("$name: $passed passed, $failed failed, $skip_n skipped$note")
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  total_skipped=$((total_skipped + skip_n))
+}
+
+for c in $configs; do
+  case $c in
+    gcc)    run_config gcc g++ build-gcc -Dsimd=true ;;
+    clang)  run_config clang clang++ build-clang -Dsimd=true ;;
+    scalar) run_config scalar g++ build-scalar -Dsimd=false ;;
+    *)      report+=("$c: unknown configuration (known: gcc clang scalar)")
+            total_failed=$((total_failed + 1)) ;;
+  esac
+done
+
+finish
