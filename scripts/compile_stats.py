@@ -22,16 +22,15 @@ def measure(entry):
     # Compile to /dev/null so the build tree is untouched.
     if "-o" in args:
         args[args.index("-o") + 1] = "/dev/null"
-    args = [a for a in args if a not in ("-MD", "-MQ") and not a.startswith("-MF")]
+    # Drop dependency-file flags (-MD, and -MQ/-MF with their values).
     cleaned, skip = [], False
     for a in args:
         if skip:
             skip = False
-            continue
-        if a in ("-MQ", "-MF"):
+        elif a in ("-MQ", "-MF"):
             skip = True
-            continue
-        cleaned.append(a)
+        elif a != "-MD":
+            cleaned.append(a)
     start = time.monotonic()
     proc = subprocess.Popen(cleaned, cwd=entry["directory"], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
