@@ -1,0 +1,49 @@
+#pragma once
+// Gradient clipping by global norm, as torch.nn.utils.clip_grad_norm_ with the 2-norm:
+//
+//   ‖g‖ = √(Σₖ gₖ²)   over the whole block (all layers together)
+//   s   = max_norm / ‖g‖  if ‖g‖ > max_norm, else 1
+//
+// The norm is one reduction pass; the scale is then folded into the optimizer's own pass
+// (opt.step(p, g, lr, s)), so a clipped step still reads the block only twice and writes nothing
+// extra. clip_grad_norm scales g in place instead, for code that wants the clipped gradient.
+// Unlike PyTorch, which divides by ‖g‖ + 1e-6, the scale divides by ‖g‖ itself (it is
+// > max_norm > 0 when we divide), so a clipped gradient has exactly the norm max_norm.
+
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+
+#include "../nn/network.hpp"
+#include "../simd/elementwise.hpp"
+#include "../simd/pack.hpp"
+
+namespace ctnn {
+
+// ‖g‖₂ of the whole block.
+template <class Arch = simd::default_arch, class Net, class T>
+T global_norm(const gradient<Net, T>& g) {
+  return std::sqrt(simd::sum_map<Arch>(g.data(), g.data(), g.size(),
+                                       [](const auto& a, const auto& b) { return a * b; }));
+}
+
+// The factor that brings g's norm down to max_norm (1 when it is already within).
+template <class Arch = simd::default_arch, class Net, class T>
+T clip_scale(const gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
+  const T norm = global_norm<Arch>(g);
+  return norm > max_norm ? max_norm / norm : T(1);
+}
+
+// Scales g in place so that ‖g‖ <= max_norm; returns the norm before clipping (as PyTorch does).
+template <class Arch = simd::default_arch, class Net, class T>
+T clip_grad_norm(gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
+  const T norm = global_norm<Arch>(g);
+  if (norm > max_norm) {
+    const T s = max_norm / norm;
+    // Called with packs and, for the tail, with scalars: V(s) broadcasts or converts.
+    simd::map<Arch>(g.data(), g.data(), g.size(), [s](auto x) { return x * decltype(x)(s); });
+  }
+  return norm;
+}
+
+}  // namespace ctnn

@@ -1,0 +1,64 @@
+#pragma once
+// What every optimizer shares: the concept a fit loop holds them by, and the one loop that runs a
+// fused update over the flat parameter block.
+//
+// An optimizer is an object that owns its state (momentum buffers, moments, the step count) as
+// fixed-size arrays sized from Net::parameter_count, and updates the parameters from a gradient
+// of the same layout in one pass, allocating nothing:
+//
+//   ctnn::adam<net, float> opt;                   // options: ctnn::adam_options{...}
+//   opt.step(p, g, learning_rate);                // p ← p - update(g)
+//   opt.step(p, g, learning_rate, scale);         // the same with g read as scale·g (clipping)
+//
+// A fit loop holds any optimizer and any schedule (schedule.hpp) generically:
+//
+//   template <class Net, class T, ctnn::optimizer<Net, T> O, ctnn::learning_rate_schedule S>
+//   void fit(ctnn::parameters<Net, T>& p, O& opt, const S& schedule, ...) {
+//     for (std::size_t k = 0; k < steps; ++k) {
+//       ctnn::loss_and_gradient_batch(p, loss, x, t, g, ws);
+//       opt.step(p, g, schedule(k), ctnn::clip_scale(g, max_norm));   // clip.hpp; or no scale
+//     }
+//   }
+//
+// The learning rate is passed per step (from a schedule, see schedule.hpp) rather than stored,
+// so a schedule and an optimizer compose without knowing each other. Hyper-parameters are double,
+// as PyTorch's are Python floats; the tensor arithmetic runs in T.
+// State can be large (one or two blocks the size of the parameters): like a workspace, keep a big
+// net's optimizer in static storage or behind one std::make_unique.
+
+#include <concepts>
+#include <cstddef>
+
+#include "../nn/network.hpp"
+#include "../simd/math.hpp"
+#include "../simd/pack.hpp"
+
+namespace ctnn {
+
+template <class O, class Net, class T>
+concept optimizer = requires(O& o, parameters<Net, T>& p, const gradient<Net, T>& g,
+                             double learning_rate, T gradient_scale) {
+  o.step(p, g, learning_rate);
+  o.step(p, g, learning_rate, gradient_scale);
+  { o.steps() } -> std::convertible_to<std::size_t>;  // steps taken so far
+  o.reset();                                          // back to the freshly constructed state
+};
+
+namespace optim::detail {
+
+// Calls body(traits, k) for k = 0, L, 2L, ... with the SIMD pack traits of Arch (L lanes), then
+// for each remaining k with the scalar traits (one lane). The update formula is written once, as
+// a generic lambda over the traits, and serves both: the scalar architecture runs only the tail
+// loop, so a CTNN_NO_SIMD build is the same code with one lane.
+template <class Arch, class T, class Body>
+inline void for_each_pack(std::size_t count, Body body) {
+  using vector = simd::pack_traits<T, Arch>;
+  using scalar = simd::pack_traits<T, simd::scalar_arch>;
+  std::size_t k = 0;
+  if constexpr (vector::lanes > 1)
+    for (; k + vector::lanes <= count; k += vector::lanes) body(vector{}, k);
+  for (; k < count; ++k) body(scalar{}, k);
+}
+
+}  // namespace optim::detail
+}  // namespace ctnn
