@@ -6,6 +6,7 @@
 // stated, as PyTorch's nn.Linear(in, out) states it, and checked at compile time.
 
 #include <cstddef>
+#include <type_traits>
 
 namespace ctnn {
 
