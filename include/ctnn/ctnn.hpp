@@ -8,6 +8,11 @@
 //   auto y = ctnn::forward(p, std::array<float, 2>{0.f, 1.f});
 
 #include "config.hpp"
+#include "io/csv.hpp"
+#include "io/dataset.hpp"
+#include "io/file_error.hpp"
+#include "io/idx.hpp"
+#include "io/matrix.hpp"
 #include "nn/activations.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
