@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Turn the benchmark binary's JSON output into the ratio table of scripts/bench.sh.
+
+Cases are registered as "ctnn/<case>" and "eigen/<case>" (plus "fma_peak/chains:N"). For every
+benchmark, the median over repetitions of its CPU time and counters is used (one value when the
+run had no repetitions). Prints, last, one line per case:
+
+  bench: case=<case> ns_per_sample=<x> gflops=<y> vs_eigen=<ratio> peak_fraction=<f>
+
+vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
+FMA peak measured in the same run (the faster of the fma_peak variants).
+
+usage: bench_report.py RESULTS.json
+"""
+import json
+import statistics
+import sys
+
+
+def load(path):
+    with open(path) as f:
+        data = json.load(f)
+    runs = {}
+    for b in data["benchmarks"]:
+        if b.get("run_type", "iteration") != "iteration" or "error_occurred" in b:
+            continue
+        runs.setdefault(b.get("run_name", b["name"]), []).append(b)
+    return data.get("context", {}), runs
+
+
+def summary(reps):
+    cpu = [r["cpu_time"] for r in reps]  # in each run's time_unit; only ratios are used
+    real = [r["real_time"] for r in reps]
+    med = statistics.median(cpu)
+    return {
+        "cpu": med,
+        "spread": (max(cpu) - min(cpu)) / med if med > 0 else 0.0,
+        "real_over_cpu": statistics.median(real) / med if med > 0 else 0.0,
+        "gflops": statistics.median(r["gflops"] for r in reps),
+        "ns_per_sample": statistics.median(r["ns_per_sample"] for r in reps),
+        "label": reps[0].get("label", ""),
+        "repetitions": len(reps),
+        "unit": reps[0].get("time_unit", "ns"),
+    }
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    context, runs = load(sys.argv[1])
+    stats = {name: summary(reps) for name, reps in runs.items()}
+
+    peaks = {n: s for n, s in stats.items() if n.startswith("fma_peak")}
+    if not peaks:
+        sys.exit("bench_report.py: no fma_peak result in the JSON")
+    peak_name = max(peaks, key=lambda n: peaks[n]["gflops"])
+    peak = peaks[peak_name]["gflops"]
+
+    cases = [n[len("ctnn/"):] for n in stats if n.startswith("ctnn/")]
+    missing = [c for c in cases if "eigen/" + c not in stats]
+    if missing:
+        sys.exit("bench_report.py: no Eigen baseline for " + ", ".join(missing))
+
+    reps = max(s["repetitions"] for s in stats.values())
+    print(f"machine: {context.get('num_cpus', '?')} cpus at {context.get('mhz_per_cpu', '?')} MHz, "
+          f"load average {context.get('load_avg', '?')}, {reps} repetition(s), medians of CPU time")
+    for n in sorted(peaks):
+        print(f"fma peak {n}: {peaks[n]['gflops']:.1f} GFLOP/s ({peaks[n]['label']})"
+              + ("  <- peak" if n == peak_name else ""))
+    # Noise: spread = (max - min) / median of CPU time over repetitions; real/cpu > 1 means the
+    # process waited for a core (other work on the machine).
+    print(f"{'noise':<45} {'ctnn spread':>11} {'eigen spread':>12} {'real/cpu':>9}")
+    for c in cases:
+        a, e = stats["ctnn/" + c], stats["eigen/" + c]
+        print(f"{c:<45} {a['spread']:>11.1%} {e['spread']:>12.1%} {a['real_over_cpu']:>9.2f}")
+    print(f"bench-peak: fma_peak gflops={peak:.1f}")
+    for c in cases:
+        a, e = stats["ctnn/" + c], stats["eigen/" + c]
+        if a["unit"] != e["unit"]:
+            sys.exit(f"bench_report.py: {c}: time units differ")
+        print(f"bench: case={c} ns_per_sample={a['ns_per_sample']:.4g} gflops={a['gflops']:.3g} "
+              f"vs_eigen={e['cpu'] / a['cpu']:.3f} peak_fraction={a['gflops'] / peak:.3f}")
+
+
+if __name__ == "__main__":
+    main()
