@@ -9,6 +9,7 @@ packages=(
   g++ clang
   libboost-dev libxsimd-dev doctest-dev
   meson ninja-build pkg-config python3
+  zlib1g-dev dataset-fashion-mnist
   libbenchmark-dev libeigen3-dev
 )
 
