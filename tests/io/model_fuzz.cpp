@@ -78,7 +78,7 @@ void fuzz_native() {
     CAPTURE(length);
     const io_test::bytes cut(good.begin(), good.begin() + std::ptrdiff_t(length));
     CHECK(load_damaged<T>(file, cut, load, dest, message) == outcome::file_error);
-    CHECK(message.find("'" + file.string() + "'") != std::string::npos);
+    CHECK(message.find(file.string()) != std::string::npos);
   }
   std::mt19937 rng(2024);
   for (int trial = 0; trial < 300; ++trial) {
@@ -128,7 +128,7 @@ void fuzz_safetensors() {
     REQUIRE(o != outcome::other_exception);
     if (o == outcome::file_error) {
       ++refused;
-      CHECK(message.find("'" + file.string() + "'") != std::string::npos);
+      CHECK(message.find(file.string()) != std::string::npos);
       continue;
     }
     // Loaded: the values must be exactly the file's, i.e. the saved ones with the flip applied

@@ -42,10 +42,10 @@ std::string error_of(F&& f) {
 // A safetensors file from a header text and data bytes, as any writer would lay it out.
 io_test::bytes make_file(std::string header, const io_test::bytes& data, bool pad = true) {
   if (pad) header.append((8 - header.size() % 8) % 8, ' ');
-  io_test::bytes out(8);
+  io_test::bytes out(8 + header.size() + data.size());
   for (int k = 0; k < 8; ++k) out[k] = static_cast<unsigned char>(std::uint64_t(header.size()) >> (8 * k));
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+  std::memcpy(out.data() + 8, header.data(), header.size());
+  if (!data.empty()) std::memcpy(out.data() + 8 + header.size(), data.data(), data.size());
   return out;
 }
 

@@ -128,9 +128,18 @@ void save_safetensors(const std::filesystem::path& file, const parameters<Net, T
   std::uint64_t at = 0;
   for (const auto& slot : slots) {
     const std::uint64_t bytes = slot.count * sizeof(T);
-    header += "," + detail::json_quoted(slot.name) + ":{\"dtype\":\"" + dtype +
-              "\",\"shape\":" + detail::shape_text(slot.shape) + ",\"data_offsets\":[" +
-              std::to_string(at) + "," + std::to_string(at + bytes) + "]}";
+    // Appended piece by piece (g++ 12 -O3 warns falsely about "literal" + std::string, bug 105329).
+    header += ',';
+    header += detail::json_quoted(slot.name);
+    header += ":{\"dtype\":\"";
+    header += dtype;
+    header += "\",\"shape\":";
+    header += detail::shape_text(slot.shape);
+    header += ",\"data_offsets\":[";
+    header += std::to_string(at);
+    header += ',';
+    header += std::to_string(at + bytes);
+    header += "]}";
     at += bytes;
   }
   header += "}";
