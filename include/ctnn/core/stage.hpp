@@ -40,7 +40,7 @@ struct affine_stage {
 
   // z = a_prev Wᵀ + b, then a = f(z), for n samples (a_prev rows are a_stride apart).
   template <class Arch, class T>
-  static void forward(const T* parameters, const T* a_prev, std::size_t a_stride, T* z, T* a,
+  static constexpr void forward(const T* parameters, const T* a_prev, std::size_t a_stride, T* z, T* a,
                       std::size_t n) {
     simd::affine_forward<In, Out, Arch>(parameters + weight_offset, parameters + bias_offset,
                                         a_prev, a_stride, z, n);
@@ -52,7 +52,7 @@ struct affine_stage {
 
   // delta holds δa on entry and δz on exit.
   template <class Arch, class T>
-  static void activation_backward(const T* z, const T* a, T* delta, std::size_t n) {
+  static constexpr void activation_backward(const T* z, const T* a, T* delta, std::size_t n) {
     if constexpr (Activation::elementwise)
       simd::map3<Arch>(z, a, delta, n * Out,
                        [](auto zv, auto av, auto dv) { return Activation::derivative(zv, av) * dv; });
@@ -61,14 +61,14 @@ struct affine_stage {
   }
 
   template <class Arch, class T>
-  static void parameter_gradient(const T* delta, const T* a_prev, std::size_t a_stride,
+  static constexpr void parameter_gradient(const T* delta, const T* a_prev, std::size_t a_stride,
                                  T* gradient, std::size_t n) {
     simd::affine_weight_gradient<In, Out, Arch>(delta, a_prev, a_stride, gradient + weight_offset,
                                                 gradient + bias_offset, n);
   }
 
   template <class Arch, class T>
-  static void input_delta(const T* parameters, const T* delta, T* delta_prev,
+  static constexpr void input_delta(const T* parameters, const T* delta, T* delta_prev,
                           std::size_t d_stride, std::size_t n) {
     simd::affine_input_delta<In, Out, Arch>(delta, parameters + weight_offset, delta_prev, d_stride,
                                             n);

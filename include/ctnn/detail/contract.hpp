@@ -19,12 +19,12 @@ namespace detail {
   throw contract_error(std::string("ctnn::") + where + ": " + what);
 }
 
-inline void require_batch(const char* where, std::size_t samples) {
+constexpr void require_batch(const char* where, std::size_t samples) {
   if (samples == 0) contract_failed(where, "the batch is empty (0 samples); pass at least one sample");
 }
 
 // `values` must be exactly `samples` rows of `width` values each.
-inline void require_rows(const char* where, const char* buffer, std::size_t values,
+constexpr void require_rows(const char* where, const char* buffer, std::size_t values,
                          std::size_t samples, std::size_t width) {
   if (values != samples * width)
     contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
@@ -33,7 +33,7 @@ inline void require_rows(const char* where, const char* buffer, std::size_t valu
 }
 
 // The input buffer defines the batch size, so it must hold a whole number of samples.
-inline std::size_t samples_in(const char* where, const char* buffer, std::size_t values,
+constexpr std::size_t samples_in(const char* where, const char* buffer, std::size_t values,
                               std::size_t width) {
   if (values % width != 0)
     contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +

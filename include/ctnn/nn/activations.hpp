@@ -22,29 +22,29 @@ struct elementwise_activation : activation_tag {
 
 struct identity : elementwise_activation {
   static constexpr std::string_view name = "identity";
-  template <class V> static V value(const V& z) { return z; }
-  template <class V> static V derivative(const V&, const V&) { return V(1); }
+  template <class V> static constexpr V value(const V& z) { return z; }
+  template <class V> static constexpr V derivative(const V&, const V&) { return V(1); }
 };
 
 // Logistic sigmoid σ(z) = 1/(1+e^-z);  σ' = a(1-a).
 struct sigmoid : elementwise_activation {
   static constexpr std::string_view name = "sigmoid";
-  template <class V> static V value(const V& z) { return math::sigmoid(z); }
-  template <class V> static V derivative(const V&, const V& a) { return a * (V(1) - a); }
+  template <class V> static constexpr V value(const V& z) { return math::sigmoid(z); }
+  template <class V> static constexpr V derivative(const V&, const V& a) { return a * (V(1) - a); }
 };
 
 // tanh;  tanh' = 1 - a².
 struct tanh : elementwise_activation {
   static constexpr std::string_view name = "tanh";
-  template <class V> static V value(const V& z) { return math::tanh(z); }
-  template <class V> static V derivative(const V&, const V& a) { return V(1) - a * a; }
+  template <class V> static constexpr V value(const V& z) { return math::tanh(z); }
+  template <class V> static constexpr V derivative(const V&, const V& a) { return V(1) - a * a; }
 };
 
 // max(z, 0);  derivative 1 for z > 0, else 0 (the subgradient 0 at z = 0, as PyTorch uses).
 struct relu : elementwise_activation {
   static constexpr std::string_view name = "relu";
-  template <class V> static V value(const V& z) { return math::max(z, V(0)); }
-  template <class V> static V derivative(const V& z, const V&) {
+  template <class V> static constexpr V value(const V& z) { return math::max(z, V(0)); }
+  template <class V> static constexpr V derivative(const V& z, const V&) {
     return math::select(z > V(0), V(1), V(0));
   }
 };
@@ -55,8 +55,8 @@ template <class Slope = std::ratio<1, 100>>
 struct leaky_relu : elementwise_activation {
   static constexpr std::string_view name = "leaky_relu";
   static constexpr double slope = double(Slope::num) / double(Slope::den);
-  template <class V> static V value(const V& z) { return math::select(z > V(0), z, V(slope) * z); }
-  template <class V> static V derivative(const V& z, const V&) {
+  template <class V> static constexpr V value(const V& z) { return math::select(z > V(0), z, V(slope) * z); }
+  template <class V> static constexpr V derivative(const V& z, const V&) {
     return math::select(z > V(0), V(1), V(slope));
   }
 };
@@ -66,10 +66,10 @@ template <class Alpha = std::ratio<1>>
 struct elu : elementwise_activation {
   static constexpr std::string_view name = "elu";
   static constexpr double alpha = double(Alpha::num) / double(Alpha::den);
-  template <class V> static V value(const V& z) {
+  template <class V> static constexpr V value(const V& z) {
     return math::select(z > V(0), z, V(alpha) * math::expm1(math::min(z, V(0))));
   }
-  template <class V> static V derivative(const V& z, const V& a) {
+  template <class V> static constexpr V derivative(const V& z, const V& a) {
     return math::select(z > V(0), V(1), a + V(alpha));
   }
 };
@@ -77,15 +77,15 @@ struct elu : elementwise_activation {
 // softplus log(1 + e^z), computed without overflow;  derivative σ(z).
 struct softplus : elementwise_activation {
   static constexpr std::string_view name = "softplus";
-  template <class V> static V value(const V& z) { return math::softplus(z); }
-  template <class V> static V derivative(const V& z, const V&) { return math::sigmoid(z); }
+  template <class V> static constexpr V value(const V& z) { return math::softplus(z); }
+  template <class V> static constexpr V derivative(const V& z, const V&) { return math::sigmoid(z); }
 };
 
 // swish / SiLU: z·σ(z);  derivative σ + a(1 - σ).
 struct swish : elementwise_activation {
   static constexpr std::string_view name = "swish";
-  template <class V> static V value(const V& z) { return z * math::sigmoid(z); }
-  template <class V> static V derivative(const V& z, const V& a) {
+  template <class V> static constexpr V value(const V& z) { return z * math::sigmoid(z); }
+  template <class V> static constexpr V derivative(const V& z, const V& a) {
     const V s = math::sigmoid(z);
     return s + a * (V(1) - s);
   }
@@ -95,8 +95,8 @@ using silu = swish;
 // mish: z·tanh(softplus(z));  derivative t + z(1 - t²)σ(z) with t = tanh(softplus(z)).
 struct mish : elementwise_activation {
   static constexpr std::string_view name = "mish";
-  template <class V> static V value(const V& z) { return z * math::tanh(math::softplus(z)); }
-  template <class V> static V derivative(const V& z, const V&) {
+  template <class V> static constexpr V value(const V& z) { return z * math::tanh(math::softplus(z)); }
+  template <class V> static constexpr V derivative(const V& z, const V&) {
     const V t = math::tanh(math::softplus(z));
     return t + z * (V(1) - t * t) * math::sigmoid(z);
   }
@@ -106,10 +106,10 @@ struct mish : elementwise_activation {
 // derivative Φ(z) + z·φ(z) with φ the standard normal density.
 struct gelu : elementwise_activation {
   static constexpr std::string_view name = "gelu";
-  template <class V> static V value(const V& z) {
+  template <class V> static constexpr V value(const V& z) {
     return V(0.5) * z * (V(1) + math::erf(z * V(0.70710678118654752440)));
   }
-  template <class V> static V derivative(const V& z, const V&) {
+  template <class V> static constexpr V derivative(const V& z, const V&) {
     const V cdf = V(0.5) * (V(1) + math::erf(z * V(0.70710678118654752440)));
     const V density = V(0.39894228040143267794) * math::exp(V(-0.5) * z * z);
     return cdf + z * density;

@@ -32,7 +32,7 @@ struct squared_error : loss_tag {
   static constexpr bool accepts() { return true; }
 
   template <class Stage, class Arch, class T>
-  static T value(const T*, const T* a, const T* t, std::size_t n) {
+  static constexpr T value(const T*, const T* a, const T* t, std::size_t n) {
     return T(0.5) * simd::sum_map<Arch>(a, t, n * Stage::out, [](auto av, auto tv) {
              const auto e = av - tv;
              return e * e;
@@ -40,7 +40,7 @@ struct squared_error : loss_tag {
   }
 
   template <class Stage, class Arch, class T>
-  static void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
+  static constexpr void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
     simd::map2<Arch>(a, t, dz, n * Stage::out, [scale](auto av, auto tv) {
       using V = decltype(av);
       return (av - tv) * V(scale);
@@ -67,7 +67,7 @@ struct softmax_cross_entropy : loss_tag {
   }
 
   template <class Stage, class Arch, class T>
-  static T value(const T* z, const T*, const T* t, std::size_t n) {
+  static constexpr T value(const T* z, const T*, const T* t, std::size_t n) {
     constexpr std::size_t W = Stage::out;
     T total = 0;
     for (std::size_t s = 0; s < n; ++s) {
@@ -88,7 +88,7 @@ struct softmax_cross_entropy : loss_tag {
   }
 
   template <class Stage, class Arch, class T>
-  static void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
+  static constexpr void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
     constexpr std::size_t W = Stage::out;
     for (std::size_t s = 0; s < n; ++s) {
       const T* ts = t + s * W;
@@ -122,13 +122,13 @@ struct binary_cross_entropy : loss_tag {
   }
 
   template <class Stage, class Arch, class T>
-  static T value(const T* z, const T*, const T* t, std::size_t n) {
+  static constexpr T value(const T* z, const T*, const T* t, std::size_t n) {
     return simd::sum_map<Arch>(z, t, n * Stage::out,
                                [](auto zv, auto tv) { return math::softplus(zv) - tv * zv; });
   }
 
   template <class Stage, class Arch, class T>
-  static void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
+  static constexpr void output_delta(const T* z, const T* a, const T* t, T* dz, std::size_t n, T scale) {
     const T* probability = z;
     if constexpr (std::is_same_v<typename Stage::activation, sigmoid>) probability = a;
     simd::map2<Arch>(probability, t, dz, n * Stage::out, [scale](auto v, auto tv) {

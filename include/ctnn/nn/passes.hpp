@@ -11,6 +11,9 @@
 //
 // Contract: a batch of 0 samples, or a buffer whose size does not fit the network, throws
 // ctnn::contract_error before anything is computed. Nothing here allocates.
+//
+// Every pass is constexpr: during constant evaluation it runs the scalar architecture and ctnn's
+// own constexpr math (SIMD intrinsics cannot run there), so the same code serves static_assert.
 
 #include <algorithm>
 #include <array>
@@ -37,7 +40,10 @@ constexpr const T* stage_input(const T* x, workspace<Net, T, Tile>& ws) {
 }
 
 template <class Arch, class Net, class T, std::size_t Tile>
-void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net, T, Tile>& ws) {
+constexpr void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net, T, Tile>& ws) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated()) return forward_tile<simd::scalar_arch>(p, x, n, ws);
+  }
   boost::hana::for_each(Net::stages, [&](auto stage) {
     using S = typename decltype(stage)::type;
     S::template forward<Arch>(p, stage_input<Net, S>(x, ws), S::in, ws.template z_of<S>(),
@@ -48,7 +54,7 @@ void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net, T, Tile>
 // Runs the backward graph over one tile whose forward pass is in ws. Adds the tile's share of the
 // gradient to g; writes ∇ₓC rows to dx when dx is not null.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale, T* g, T* dx,
+constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale, T* g, T* dx,
                    workspace<Net, T, Tile>& ws) {
   constexpr std::size_t stages = Net::stage_count;
   // Stage S's δ lives in buffer (stages - 1 - S) % 2; propagating flips to the other one.
@@ -80,8 +86,12 @@ constexpr bool loss_fits() {
 }
 
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
-                         workspace<Net, T, Tile>& ws) {
+constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
+                                   workspace<Net, T, Tile>& ws) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated())
+      return mean_loss_and_gradient<simd::scalar_arch, Net, T, Tile, Loss>(p, x, t, n, g, dx, ws);
+  }
   using last = typename Net::template stage<Net::stage_count - 1>;
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
   if (g != nullptr) std::fill(g, g + Net::parameter_count, T(0));
@@ -110,7 +120,7 @@ using dynamic_span = std::type_identity_t<std::span<T>>;
 
 // Y (n × output_size) = network(X (n × input_size)).
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
-void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic_span<T> y,
+constexpr void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic_span<T> y,
                    workspace<Net, T, Tile>& ws) {
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
   using last = typename Net::template stage<Net::stage_count - 1>;
@@ -125,7 +135,7 @@ void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic
 
 // Mean loss over the batch.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
-T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
              dynamic_span<const T> targets, workspace<Net, T, Tile>& ws) {
   static_assert(detail::loss_fits<Net, Loss>());
   const std::size_t n = detail::samples_in("loss_batch", "the input buffer", x.size(), Net::input_size);
@@ -137,7 +147,7 @@ T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
 // Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
 // input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
-T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
                           dynamic_span<const T> targets, gradient<Net, T>& g,
                           workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {}) {
   static_assert(detail::loss_fits<Net, Loss>());
@@ -155,7 +165,7 @@ T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span
 // ---- one sample (sizes are checked at compile time by the span extents) -------------------------
 
 template <class Arch = simd::default_arch, class Net, class T>
-void forward(const parameters<Net, T>& p, fixed_span<const T, Net::input_size> x,
+constexpr void forward(const parameters<Net, T>& p, fixed_span<const T, Net::input_size> x,
              fixed_span<T, Net::output_size> y) {
   workspace<Net, T, 1> ws;
   using last = typename Net::template stage<Net::stage_count - 1>;
@@ -164,7 +174,7 @@ void forward(const parameters<Net, T>& p, fixed_span<const T, Net::input_size> x
 }
 
 template <class Arch = simd::default_arch, class Net, class T>
-std::array<T, Net::output_size> forward(const parameters<Net, T>& p,
+constexpr std::array<T, Net::output_size> forward(const parameters<Net, T>& p,
                                         fixed_span<const T, Net::input_size> x) {
   std::array<T, Net::output_size> y;
   forward<Arch>(p, x, std::span<T, Net::output_size>(y));
@@ -172,7 +182,7 @@ std::array<T, Net::output_size> forward(const parameters<Net, T>& p,
 }
 
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+constexpr T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
        fixed_span<const T, Net::output_size> target) {
   static_assert(detail::loss_fits<Net, Loss>());
   workspace<Net, T, 1> ws;
@@ -182,7 +192,7 @@ T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_
 
 // Loss of one sample; g receives ∂C/∂parameters (overwritten).
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
                     fixed_span<const T, Net::output_size> target, gradient<Net, T>& g) {
   static_assert(detail::loss_fits<Net, Loss>());
   workspace<Net, T, 1> ws;
@@ -192,7 +202,7 @@ T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T
 
 // Loss of one sample; g receives ∂C/∂parameters and input_gradient receives ∇ₓC.
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
+constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
                     fixed_span<const T, Net::output_size> target, gradient<Net, T>& g,
                     fixed_span<T, Net::input_size> input_gradient) {
   static_assert(detail::loss_fits<Net, Loss>());

@@ -15,13 +15,13 @@ struct softmax : activation_tag {
   static constexpr bool elementwise = false;
 
   template <class Arch, class T>
-  static void forward_rows(const T* z, T* a, std::size_t width, std::size_t rows) {
+  static constexpr void forward_rows(const T* z, T* a, std::size_t width, std::size_t rows) {
     for (std::size_t s = 0; s < rows; ++s) simd::softmax_row<Arch>(z + s * width, a + s * width, width);
   }
 
   // delta holds δa on entry and δz on exit.
   template <class Arch, class T>
-  static void backward_rows(const T* a, T* delta, std::size_t width, std::size_t rows) {
+  static constexpr void backward_rows(const T* a, T* delta, std::size_t width, std::size_t rows) {
     for (std::size_t s = 0; s < rows; ++s) {
       const T* as = a + s * width;
       T* ds = delta + s * width;

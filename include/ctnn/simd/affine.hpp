@@ -18,7 +18,7 @@ namespace detail {
 
 // Dot products of SB rows of A with OB rows of W (all of length In), SIMD along In.
 template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
-inline void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB][OB]) {
+constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB][OB]) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
@@ -43,16 +43,16 @@ inline void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB]
 }
 
 template <std::size_t SB, std::size_t In, std::size_t Out, class Arch, class T>
-inline void affine_forward_rows(const T* w, const T* b, const T* a, std::size_t a_stride, T* z) {
+constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size_t a_stride, T* z) {
   constexpr std::size_t OB = 4;
-  std::size_t o = 0;
-  for (; o + OB <= Out; o += OB) {
+  constexpr std::size_t blocked_end = Out - Out % OB;
+  for (std::size_t o = 0; o < blocked_end; o += OB) {
     T block[SB][OB];
     dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
   }
-  for (; o < Out; ++o) {
+  for (std::size_t o = blocked_end; o < Out; ++o) {
     T block[SB][1];
     dot_block<SB, 1, In, Arch>(w + o * In, a, a_stride, block);
     for (std::size_t s = 0; s < SB; ++s) z[s * Out + o] = block[s][0] + b[o];
@@ -63,19 +63,19 @@ inline void affine_forward_rows(const T* w, const T* b, const T* a, std::size_t 
 
 // Z (n×Out) = A (n×In, rows a_stride apart) · Wᵀ + b.
 template <std::size_t In, std::size_t Out, class Arch, class T>
-inline void affine_forward(const T* w, const T* b, const T* a, std::size_t a_stride, T* z,
+constexpr void affine_forward(const T* w, const T* b, const T* a, std::size_t a_stride, T* z,
                            std::size_t n) {
   constexpr std::size_t SB = 4;
-  std::size_t s = 0;
-  for (; s + SB <= n; s += SB)
+  const std::size_t blocked_end = n - n % SB;
+  for (std::size_t s = 0; s < blocked_end; s += SB)
     detail::affine_forward_rows<SB, In, Out, Arch>(w, b, a + s * a_stride, a_stride, z + s * Out);
-  for (; s < n; ++s)
+  for (std::size_t s = blocked_end; s < n; ++s)
     detail::affine_forward_rows<1, In, Out, Arch>(w, b, a + s * a_stride, a_stride, z + s * Out);
 }
 
 // ∂W (Out×In) += Δᵀ (Out×n) · A (n×In);  ∂b (Out) += Σ_s Δ[s,:].
 template <std::size_t In, std::size_t Out, class Arch, class T>
-inline void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride, T* dw, T* db,
+constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride, T* dw, T* db,
                                    std::size_t n) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
@@ -104,14 +104,14 @@ inline void affine_weight_gradient(const T* delta, const T* a, std::size_t a_str
         dw[(o + r) * In + i] = total;
       }
   };
-  std::size_t o = 0;
-  for (; o + OB <= Out; o += OB) rows.template operator()<OB>(o);
-  for (; o < Out; ++o) rows.template operator()<1>(o);
+  constexpr std::size_t blocked_end = Out - Out % OB;
+  for (std::size_t o = 0; o < blocked_end; o += OB) rows.template operator()<OB>(o);
+  for (std::size_t o = blocked_end; o < Out; ++o) rows.template operator()<1>(o);
 }
 
 // Δ' (n×In, rows d_stride apart) = Δ (n×Out) · W (Out×In).
 template <std::size_t In, std::size_t Out, class Arch, class T>
-inline void affine_input_delta(const T* delta, const T* w, T* d_prev, std::size_t d_stride,
+constexpr void affine_input_delta(const T* delta, const T* w, T* d_prev, std::size_t d_stride,
                                std::size_t n) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
@@ -137,9 +137,9 @@ inline void affine_input_delta(const T* delta, const T* w, T* d_prev, std::size_
         d_prev[(s0 + r) * d_stride + i] = total;
       }
   };
-  std::size_t s = 0;
-  for (; s + SB <= n; s += SB) samples.template operator()<SB>(s);
-  for (; s < n; ++s) samples.template operator()<1>(s);
+  const std::size_t blocked_end = n - n % SB;
+  for (std::size_t s = 0; s < blocked_end; s += SB) samples.template operator()<SB>(s);
+  for (std::size_t s = blocked_end; s < n; ++s) samples.template operator()<1>(s);
 }
 
 }  // namespace ctnn::simd

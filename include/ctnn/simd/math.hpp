@@ -5,21 +5,40 @@
 // (exp, tanh, erf, ...) implementation.
 
 #include <cmath>
+#include <type_traits>
 #include <xsimd/xsimd.hpp>
+
+#include "../detail/constexpr_math.hpp"
 
 namespace ctnn::math {
 
 template <class T>
 concept scalar = std::is_floating_point_v<T>;
 
-// Scalars.
-template <scalar T> inline T exp(T x) { return std::exp(x); }
-template <scalar T> inline T expm1(T x) { return std::expm1(x); }
-template <scalar T> inline T log(T x) { return std::log(x); }
-template <scalar T> inline T log1p(T x) { return std::log1p(x); }
-template <scalar T> inline T tanh(T x) { return std::tanh(x); }
-template <scalar T> inline T erf(T x) { return std::erf(x); }
-template <scalar T> inline T sqrt(T x) { return std::sqrt(x); }
+// Scalars: the standard library at run time, ctnn's own constexpr versions during constant
+// evaluation (so the same network code runs in static_assert).
+namespace cm = detail::constexpr_math;
+template <scalar T> constexpr T exp(T x) {
+  return std::is_constant_evaluated() ? T(cm::exp(x)) : std::exp(x);
+}
+template <scalar T> constexpr T expm1(T x) {
+  return std::is_constant_evaluated() ? T(cm::expm1(x)) : std::expm1(x);
+}
+template <scalar T> constexpr T log(T x) {
+  return std::is_constant_evaluated() ? T(cm::log(x)) : std::log(x);
+}
+template <scalar T> constexpr T log1p(T x) {
+  return std::is_constant_evaluated() ? T(cm::log1p(x)) : std::log1p(x);
+}
+template <scalar T> constexpr T tanh(T x) {
+  return std::is_constant_evaluated() ? T(cm::tanh(x)) : std::tanh(x);
+}
+template <scalar T> constexpr T erf(T x) {
+  return std::is_constant_evaluated() ? T(cm::erf(x)) : std::erf(x);
+}
+template <scalar T> constexpr T sqrt(T x) {
+  return std::is_constant_evaluated() ? T(cm::sqrt(x)) : std::sqrt(x);
+}
 template <scalar T> constexpr T abs(T x) { return x < T(0) ? -x : x; }
 template <scalar T> constexpr T max(T a, T b) { return a < b ? b : a; }
 template <scalar T> constexpr T min(T a, T b) { return b < a ? b : a; }
@@ -49,10 +68,10 @@ inline auto select(const xsimd::batch_bool<T, A>& condition, const xsimd::batch<
 // Derived functions, written once for both.
 
 // 1 / (1 + e^-x); saturates to 0 or 1 without producing NaN.
-template <class V> inline V sigmoid(const V& x) { return V(1) / (V(1) + math::exp(-x)); }
+template <class V> constexpr V sigmoid(const V& x) { return V(1) / (V(1) + math::exp(-x)); }
 
 // log(1 + e^x) = max(x, 0) + log1p(e^-|x|): no overflow for large |x|.
-template <class V> inline V softplus(const V& x) {
+template <class V> constexpr V softplus(const V& x) {
   return math::max(x, V(0)) + math::log1p(math::exp(-math::abs(x)));
 }
 

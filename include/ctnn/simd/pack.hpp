@@ -54,7 +54,7 @@ inline constexpr std::size_t lanes = pack_traits<T, Arch>::lanes;
 
 // a·b + c in one rounding where the hardware has it.
 template <class T, class Arch>
-inline pack<T, Arch> multiply_add(const pack<T, Arch>& a, const pack<T, Arch>& b, const pack<T, Arch>& c) {
+constexpr pack<T, Arch> multiply_add(const pack<T, Arch>& a, const pack<T, Arch>& b, const pack<T, Arch>& c) {
   if constexpr (std::is_same_v<Arch, scalar_arch>)
     return a * b + c;
   else

@@ -12,7 +12,7 @@ namespace ctnn::simd {
 // p = softmax(z) for one row of `width` values; returns log Σ_k e^{z_k} (log-sum-exp), which the
 // fused cross-entropy needs anyway.
 template <class Arch, class T>
-inline T softmax_row(const T* z, T* p, std::size_t width) {
+constexpr T softmax_row(const T* z, T* p, std::size_t width) {
   T shift = z[0];
   for (std::size_t k = 1; k < width; ++k) shift = z[k] > shift ? z[k] : shift;
   map<Arch>(z, p, width, [shift](auto v) {
@@ -25,7 +25,7 @@ inline T softmax_row(const T* z, T* p, std::size_t width) {
     using V = decltype(v);
     return v * V(inverse);
   });
-  return shift + std::log(total);
+  return shift + math::log(total);
 }
 
 }  // namespace ctnn::simd
