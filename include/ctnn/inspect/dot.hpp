@@ -1,7 +1,7 @@
 #pragma once
 // The forward and backward graphs of a network type under a loss, as Graphviz DOT text:
 //
-//   constexpr auto graph = ctnn::inspect::dot<xor_net, ctnn::binary_cross_entropy>();
+//   constexpr auto& graph = ctnn::inspect::dot<xor_net, ctnn::binary_cross_entropy>();
 //   std::ofstream("xor.dot") << graph.view();          // then: dot -Tsvg xor.dot -o xor.svg
 //
 // A compile-time fixed_string, like equations<Net, Loss>(), and written in the same notation.
@@ -154,12 +154,16 @@ struct dot_text {
 
 }  // namespace detail
 
-// Net's forward and backward graphs under Loss as Graphviz DOT text, a compile-time fixed_string.
+// The text, built once per <Net, Loss> at compile time and stored as a constant.
+template <class Net, class Loss>
+inline constexpr auto dot_text_v = detail::build_text<detail::dot_text<Net, Loss>>();
+
+// Net's forward and backward graphs under Loss as Graphviz DOT text: a reference to a
+// compile-time fixed_string, so nothing is built or copied at run time.
 template <class Net, loss_function Loss>
-constexpr auto dot() {
+constexpr const auto& dot() {
   static_assert(Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>());
-  constexpr auto text = detail::build_text<detail::dot_text<Net, Loss>>();
-  return text;
+  return dot_text_v<Net, Loss>;
 }
 
 }  // namespace ctnn::inspect

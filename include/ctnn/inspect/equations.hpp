@@ -2,11 +2,11 @@
 // The forward and backward passes the compiler generates for a network type and a loss, written
 // out as equations in the seeds' notation:
 //
-//   constexpr auto text = ctnn::inspect::equations<xor_net, ctnn::binary_cross_entropy>();
+//   constexpr auto& text = ctnn::inspect::equations<xor_net, ctnn::binary_cross_entropy>();
 //   std::fwrite(text.data(), 1, text.size(), stdout);       // or std::cout << text.view()
 //
-// The result is a fixed_string (fixed_string.hpp) computed at compile time, so tests can
-// static_assert on it. For network<input<2>, dense<8>, tanh, dense<1>, sigmoid> it reads:
+// The result is a reference to a fixed_string (fixed_string.hpp) computed at compile time, so
+// tests can static_assert on it. For network<input<2>, dense<8>, tanh, dense<1>, sigmoid> it reads:
 //
 //   forward
 //     z¹ = W¹ x + b¹   [W¹: 8×2, b¹: 8, z¹: 8]
@@ -115,14 +115,17 @@ struct equations_text {
 
 }  // namespace detail
 
-// The equations of Net's forward and backward passes under Loss, as a compile-time fixed_string
-// (format above). A loss that cannot take Net's output fails to compile with the library's
-// message (as the passes do).
+// The text, built once per <Net, Loss> at compile time and stored as a constant.
+template <class Net, class Loss>
+inline constexpr auto equations_text_v = detail::build_text<detail::equations_text<Net, Loss>>();
+
+// The equations of Net's forward and backward passes under Loss (format above): a reference to a
+// compile-time fixed_string, so nothing is built or copied at run time. A loss that cannot take
+// Net's output fails to compile with the library's message (as the passes do).
 template <class Net, loss_function Loss>
-constexpr auto equations() {
+constexpr const auto& equations() {
   static_assert(Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>());
-  constexpr auto text = detail::build_text<detail::equations_text<Net, Loss>>();
-  return text;
+  return equations_text_v<Net, Loss>;
 }
 
 }  // namespace ctnn::inspect
