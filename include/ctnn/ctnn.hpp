@@ -8,6 +8,9 @@
 //   auto y = ctnn::forward(p, std::array<float, 2>{0.f, 1.f});
 
 #include "config.hpp"
+#include "inspect/dot.hpp"
+#include "inspect/equations.hpp"
+#include "inspect/fixed_string.hpp"
 #include "io/csv.hpp"
 #include "io/dataset.hpp"
 #include "io/export_header.hpp"
