@@ -15,7 +15,8 @@ constexpr void map(const T* x, T* out, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   // Loop ends are computed first (not `k + L <= count`): GCC can then bound every trip count.
-  const std::size_t vector_end = count - count % L;
+  // The scalar architecture has no vector body (vector_end = 0): the plain loop does it all.
+  const std::size_t vector_end = L > 1 ? count - count % L : 0;
   if constexpr (L > 1)  // the scalar architecture runs only the plain loop below
     for (std::size_t k = 0; k < vector_end; k += L) traits::store(out + k, f(traits::load(x + k)));
   for (std::size_t k = vector_end; k < count; ++k) out[k] = f(x[k]);
@@ -26,7 +27,7 @@ template <class Arch, class T, class F>
 constexpr void map2(const T* x, const T* y, T* out, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  const std::size_t vector_end = count - count % L;
+  const std::size_t vector_end = L > 1 ? count - count % L : 0;
   if constexpr (L > 1)
     for (std::size_t k = 0; k < vector_end; k += L)
       traits::store(out + k, f(traits::load(x + k), traits::load(y + k)));
@@ -38,7 +39,7 @@ template <class Arch, class T, class F>
 constexpr void map3(const T* x, const T* y, T* out, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  const std::size_t vector_end = count - count % L;
+  const std::size_t vector_end = L > 1 ? count - count % L : 0;
   if constexpr (L > 1)
     for (std::size_t k = 0; k < vector_end; k += L)
       traits::store(out + k, f(traits::load(x + k), traits::load(y + k), traits::load(out + k)));
@@ -50,7 +51,7 @@ template <class Arch, class T, class F>
 constexpr T sum_map(const T* x, const T* y, std::size_t count, F f) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  const std::size_t vector_end = count - count % L;
+  const std::size_t vector_end = L > 1 ? count - count % L : 0;
   T total = 0;
   if constexpr (L > 1) {
     auto acc = traits::broadcast(T(0));
