@@ -7,14 +7,6 @@
 // Everything that may allocate (doctest's bookkeeping, std::vector buffers, big parameter blocks)
 // happens outside the counted regions; the counted regions contain only ctnn calls.
 
-// WORKAROUND, library issue (reported): g++ 12 at -O3 emits false "iteration N invokes undefined
-// behavior [-Waggressive-loop-optimizations]" warnings inside ctnn's kernels (the dead scalar
-// remainder loops of simd/affine.hpp and simd/elementwise.hpp) for single-sample passes on
-// e.g. the 784-128-10 net. Silenced for this file only until the library avoids them.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"
-#endif
-
 #include <doctest/doctest.h>
 
 #include <array>
