@@ -33,13 +33,8 @@ namespace {
 static_assert(xor_model::parameters.size() == 17);
 static_assert(xor_model::parameters[0] == 0x1.44f7acp+1f);
 static_assert(xor_model::parameters.layer<1>().bias(0) == 0x1.18ff8ep+1f);
-// KNOWN ISSUE (library, reported): clang 14 refuses constant evaluation of forward() on a
-// two-layer net ("read of uninitialized object" in simd::pack load of the workspace's a), g++ 12
-// accepts it. Remove the #if once forward() is constant-evaluable with clang too.
-#if !defined(__clang__)
 static_assert(ctnn::forward(xor_model::parameters, std::array<float, 2>{1, 0})[0] > 0.99f);
 static_assert(ctnn::forward(xor_model::parameters, std::array<float, 2>{1, 1})[0] < 0.01f);
-#endif
 
 using leaky_net = ctnn::network<ctnn::input<3>, ctnn::linear<3, 5>, ctnn::leaky_relu<std::ratio<1, 10>>,
                                 ctnn::dense<4>, ctnn::softmax>;
