@@ -1,0 +1,205 @@
+// The architecture is a type: every pass takes it as its first template argument, so one binary
+// runs the same network with the scalar kernels (ctnn::simd::scalar_arch, one lane, plain loops)
+// and with the default SIMD architecture. Both must compute the same forward outputs, losses,
+// parameter gradients and input gradients, up to rounding, for widths that are not multiples of
+// the SIMD width (1, 3, 17, 33: remainder loops and partial register blocks) and every activation.
+//
+// Tolerance. The two differ only in summation order, fused multiply-adds and the elementary
+// functions (xsimd's exp/tanh/erf against libm's), each a few ulp per operation; an error in one
+// dot product of length L grows with L. So two results a (SIMD) and b (scalar) of a vector whose
+// entries are sums of up to L terms must satisfy
+//   |a_k - b_k| <= 4·ε_T·L·max(1, ‖b‖∞)      (ε_T: machine epsilon of T)
+// i.e. about 2e-5 (float) and 4e-14 (double) relative for L = 40. The measured differences stay
+// below a tenth of that; a wrong remainder loop or lane is off by O(1).
+//
+// With -DCTNN_NO_SIMD=1 the default architecture *is* scalar_arch and the two runs must agree
+// bit for bit.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <ctnn/ctnn.hpp>
+#include <limits>
+#include <memory>
+#include <random>
+#include <ratio>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace {
+
+using scalar = ctnn::simd::scalar_arch;
+using simd = ctnn::simd::default_arch;
+
+TEST_CASE("the default architecture is SIMD unless built with CTNN_NO_SIMD") {
+  // Otherwise every comparison below would compare the scalar kernels with themselves.
+  CHECK(std::is_same_v<simd, scalar> == !ctnn::simd_enabled);
+  MESSAGE("default architecture: ", simd::name());
+}
+
+// Widths 1, 3, 17, 33 in every position, every activation, softmax inside and at the end.
+using net_a = ctnn::network<ctnn::input<3>, ctnn::dense<17>, ctnn::sigmoid, ctnn::dense<33>,
+                            ctnn::tanh, ctnn::dense<1>>;
+using net_b = ctnn::network<ctnn::input<17>, ctnn::dense<33>, ctnn::relu, ctnn::dense<3>,
+                            ctnn::leaky_relu<>, ctnn::dense<17>, ctnn::elu<>, ctnn::dense<3>>;
+using net_c = ctnn::network<ctnn::input<33>, ctnn::dense<1>, ctnn::softplus, ctnn::dense<17>,
+                            ctnn::swish, ctnn::dense<3>, ctnn::softmax>;
+using net_d =
+    ctnn::network<ctnn::input<1>, ctnn::dense<33>, ctnn::mish, ctnn::dense<17>, ctnn::gelu,
+                  ctnn::dense<3>, ctnn::softmax, ctnn::dense<17>, ctnn::sigmoid>;
+
+// Compares a (SIMD) with b (scalar) as described at the top; `terms` is L.
+template <class T>
+void check_same(std::span<const T> a, std::span<const T> b, std::size_t terms, const char* what) {
+  REQUIRE(a.size() == b.size());
+  if constexpr (!ctnn::simd_enabled) {
+    CHECK_MESSAGE(std::ranges::equal(a, b), what, ": same architecture, different results");
+    return;
+  }
+  double largest = 1;
+  for (const T v : b) largest = std::max(largest, std::abs(double(v)));
+  const double bound = 4 * double(std::numeric_limits<T>::epsilon()) * double(terms) * largest;
+  std::size_t worst = 0;
+  double worst_difference = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const double d = std::abs(double(a[k]) - double(b[k]));
+    if (!(d <= worst_difference)) worst = k, worst_difference = d;  // NaN counts as worst
+  }
+  INFO(doctest::String(what), ": worst entry ", worst, " of ", a.size(), ": SIMD ",
+       double(a[worst]), ", scalar ", double(b[worst]), ", bound ", bound);
+  CHECK(worst_difference <= bound);
+}
+
+template <class T>
+void check_same(T a, T b, std::size_t terms, const char* what) {
+  check_same<T>(std::span<const T>(&a, 1), std::span<const T>(&b, 1), terms, what);
+}
+
+template <class Net, class T>
+void randomize(ctnn::parameters<Net, T>& p, std::mt19937_64& rng) {
+  ctnn::initialize(p, rng());
+  // initialize() leaves the biases 0; give them values so the bias paths are compared too.
+  std::uniform_real_distribution<double> u(-0.5, 0.5);
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    ((std::ranges::generate(p.template layer<K>().biases(), [&] { return T(u(rng)); })), ...);
+  }
+  (std::make_index_sequence<Net::stage_count>{});
+}
+
+// Targets the loss accepts: one-hot rows for softmax cross-entropy, values in [0, 1] otherwise.
+template <class Loss, class T>
+std::vector<T> targets_for(std::size_t n, std::size_t out, std::mt19937_64& rng) {
+  std::vector<T> t(n * out, T(0));
+  std::uniform_real_distribution<double> u(0, 1);
+  for (std::size_t s = 0; s < n; ++s) {
+    if constexpr (std::is_same_v<Loss, ctnn::softmax_cross_entropy>)
+      t[s * out + rng() % out] = T(1);
+    else
+      for (std::size_t k = 0; k < out; ++k) t[s * out + k] = T(u(rng));
+  }
+  return t;
+}
+
+// Everything one architecture computes for a batch and for its first sample.
+template <class Net, class T>
+struct results {
+  std::vector<T> y, dx;
+  T loss{}, loss_with_gradient{};
+  std::unique_ptr<ctnn::gradient<Net, T>> g = std::make_unique<ctnn::gradient<Net, T>>();
+  std::array<T, Net::output_size> y1{};
+  T loss1{};
+  std::unique_ptr<ctnn::gradient<Net, T>> g1 = std::make_unique<ctnn::gradient<Net, T>>();
+  std::array<T, Net::input_size> dx1{};
+};
+
+template <class Arch, class Net, class T, class Loss>
+results<Net, T> run(const ctnn::parameters<Net, T>& p, const std::vector<T>& x,
+                    const std::vector<T>& t) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  const std::size_t n = x.size() / in;
+  results<Net, T> r;
+  r.y.resize(n * out);
+  r.dx.resize(n * in);
+  auto ws = std::make_unique<ctnn::workspace<Net, T>>();
+  const Loss loss{};
+  ctnn::forward_batch<Arch>(p, x, r.y, *ws);
+  r.loss = ctnn::loss_batch<Arch>(p, loss, x, t, *ws);
+  r.loss_with_gradient = ctnn::loss_and_gradient_batch<Arch>(p, loss, x, t, *r.g, *ws, r.dx);
+
+  const std::span<const T, in> x1(x.data(), in);
+  const std::span<const T, out> t1(t.data(), out);
+  r.y1 = ctnn::forward<Arch>(p, x1);
+  r.loss1 = ctnn::loss_and_gradient<Arch>(p, loss, x1, t1, *r.g1, r.dx1);
+  return r;
+}
+
+template <class Net, class T, class Loss>
+void compare_architectures(std::uint64_t seed) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  constexpr std::size_t n = 37;  // more than one tile, not a multiple of the 4-sample blocks
+  std::mt19937_64 rng(seed);
+  auto p = std::make_unique<ctnn::parameters<Net, T>>();
+  randomize(*p, rng);
+  std::vector<T> x(n * in);
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (auto& v : x) v = T(u(rng));
+  const std::vector<T> t = targets_for<Loss, T>(n, out, rng);
+
+  const results<Net, T> a = run<simd, Net, T, Loss>(*p, x, t);
+  const results<Net, T> b = run<scalar, Net, T, Loss>(*p, x, t);
+
+  // L: forward and ∇ₓ sums run over layer widths; parameter gradients and mean losses over the
+  // batch as well.
+  constexpr std::size_t width = Net::max_width;
+  constexpr std::size_t batch_terms = std::max(width, n);
+  check_same<T>(a.y, b.y, width, "forward_batch");
+  check_same(a.loss, b.loss, batch_terms, "loss_batch");
+  check_same(a.loss_with_gradient, b.loss_with_gradient, batch_terms, "loss_and_gradient_batch");
+  check_same<T>(a.g->flat(), b.g->flat(), batch_terms, "batch ∂C/∂parameters");
+  check_same<T>(a.dx, b.dx, width, "batch ∇ₓC");
+  check_same<T>(a.y1, b.y1, width, "forward");
+  check_same(a.loss1, b.loss1, width, "loss_and_gradient");
+  check_same<T>(a.g1->flat(), b.g1->flat(), width, "∂C/∂parameters");
+  check_same<T>(a.dx1, b.dx1, width, "∇ₓC");
+}
+
+TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: sigmoid, tanh, widths 3-17-33-1", T, float,
+                   double) {
+  for (const std::uint64_t seed : {1u, 2u}) {
+    CAPTURE(seed);
+    compare_architectures<net_a, T, ctnn::squared_error>(seed);
+    compare_architectures<net_a, T, ctnn::binary_cross_entropy>(seed);  // from logits
+  }
+}
+
+TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: relu, leaky_relu, elu, widths 17-33-3-17-3", T,
+                   float, double) {
+  for (const std::uint64_t seed : {3u, 4u}) {
+    CAPTURE(seed);
+    compare_architectures<net_b, T, ctnn::softmax_cross_entropy>(seed);  // from logits
+  }
+}
+
+TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: softplus, swish, softmax, widths 33-1-17-3", T,
+                   float, double) {
+  for (const std::uint64_t seed : {5u, 6u}) {
+    CAPTURE(seed);
+    compare_architectures<net_c, T, ctnn::softmax_cross_entropy>(seed);  // fused softmax
+  }
+}
+
+TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: mish, gelu, softmax inside, widths 1-33-17-3-17",
+                   T, float, double) {
+  for (const std::uint64_t seed : {7u, 8u}) {
+    CAPTURE(seed);
+    compare_architectures<net_d, T, ctnn::binary_cross_entropy>(seed);  // fused sigmoid
+  }
+}
+
+}  // namespace
