@@ -4,7 +4,7 @@
 // with every shape and offset a compile-time constant. Its forward rule and the rules of its
 // adjoint (the δ recursion of backprop) sit side by side:
 //   δz      = f'(z) ⊙ δa                 (activation_backward)
-//   ∂W     += δz a_prevᵀ,  ∂b += δz       (parameter_gradient)
+//   ∂W     += δz a_prevᵀ,  ∂b += δz       (parameter_gradient; = on a batch's first tile)
 //   δa_prev = Wᵀ δz                      (input_delta)
 // The forward graph of a sequential network is the list of its stages; autodiff/ derives the
 // backward graph from that list. All rules work on a tile of n samples stored row-major.
@@ -62,9 +62,9 @@ struct affine_stage {
 
   template <class Arch, class T>
   static constexpr void parameter_gradient(const T* delta, const T* a_prev, std::size_t a_stride,
-                                 T* gradient, std::size_t n) {
+                                 T* gradient, std::size_t n, bool accumulate) {
     simd::affine_weight_gradient<In, Out, Arch>(delta, a_prev, a_stride, gradient + weight_offset,
-                                                gradient + bias_offset, n);
+                                                gradient + bias_offset, n, accumulate);
   }
 
   template <class Arch, class T>

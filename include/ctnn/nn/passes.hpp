@@ -52,10 +52,10 @@ constexpr void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net
 }
 
 // Runs the backward graph over one tile whose forward pass is in ws. Adds the tile's share of the
-// gradient to g; writes ∇ₓC rows to dx when dx is not null.
+// gradient to g (writes it, when accumulate is false: the first tile); writes ∇ₓC rows to dx when dx is not null.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale, T* g, T* dx,
-                   workspace<Net, T, Tile>& ws) {
+                   bool accumulate, workspace<Net, T, Tile>& ws) {
   constexpr std::size_t stages = Net::stage_count;
   // Stage S's δ lives in buffer (stages - 1 - S) % 2; propagating flips to the other one.
   auto delta_of = [&]<class S>() { return ws.delta[(stages - 1 - S::index) % 2].data(); };
@@ -71,7 +71,8 @@ constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, 
     } else if constexpr (std::is_same_v<Step, autodiff::activation_delta<S>>) {
       S::template activation_backward<Arch>(ws.template z_of<S>(), ws.template a_of<S>(), delta, n);
     } else if constexpr (std::is_same_v<Step, autodiff::parameter_gradient<S>>) {
-      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g, n);
+      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g, n,
+                                           accumulate);
     } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>) {
       S::template input_delta<Arch>(p, delta, delta_before.template operator()<S>(), S::in, n);
     } else if constexpr (std::is_same_v<Step, autodiff::input_gradient<S>>) {
@@ -94,7 +95,8 @@ constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size
   }
   using last = typename Net::template stage<Net::stage_count - 1>;
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  if (g != nullptr) std::fill(g, g + Net::parameter_count, T(0));
+  // Every parameter belongs to one stage, and the first tile writes that stage's gradient, so g
+  // needs no zeroing first.
   const T scale = T(1) / static_cast<T>(n);
   double total = 0;
   for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
@@ -104,7 +106,7 @@ constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size
                                              t + s0 * out, m);
     if (g != nullptr)
       backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
-                                              dx == nullptr ? nullptr : dx + s0 * in, ws);
+                                              dx == nullptr ? nullptr : dx + s0 * in, s0 != 0, ws);
   }
   return static_cast<T>(total / static_cast<double>(n));
 }

@@ -2,10 +2,11 @@
 // The three products of backprop for a dense layer with W stored out×in row-major (PyTorch's
 // nn.Linear layout), over a tile of n samples stored row-major (one sample per row):
 //   forward          Z  = A·Wᵀ + b        Z[s,o]  = b[o] + Σ_i W[o,i] A[s,i]
-//   weight gradient  ∂W += Δᵀ·A, ∂b += Σ_s Δ[s,:]
+//   weight gradient  ∂W (+)= Δᵀ·A, ∂b (+)= Σ_s Δ[s,:]
 //   input delta      Δ' = Δ·W            Δ'[s,i] = Σ_o Δ[s,o] W[o,i]
 // Sizes In and Out are compile-time constants; the loops are register-blocked over several
-// samples and several rows of W so that each loaded vector feeds several FMAs.
+// samples and several rows of W so that each loaded vector feeds several FMAs. Loads that feed
+// several FMAs go through pack_traits::pin, so the compiler keeps them in registers.
 
 #include <cstddef>
 
@@ -28,9 +29,9 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
     for (std::size_t o = 0; o < OB; ++o) acc[s][o] = traits::broadcast(T(0));
   for (std::size_t i = 0; i < vector_end; i += L) {
     P wv[OB];
-    for (std::size_t o = 0; o < OB; ++o) wv[o] = traits::load(w + o * In + i);
+    for (std::size_t o = 0; o < OB; ++o) wv[o] = traits::pin(traits::load(w + o * In + i));
     for (std::size_t s = 0; s < SB; ++s) {
-      const P av = traits::load(a + s * a_stride + i);
+      const P av = traits::pin(traits::load(a + s * a_stride + i));
       for (std::size_t o = 0; o < OB; ++o) acc[s][o] = multiply_add<T, Arch>(av, wv[o], acc[s][o]);
     }
   }
@@ -59,12 +60,98 @@ constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size
   }
 }
 
+// One sample, SIMD architectures only: z = W a + b, L output rows at a time. The L dot products
+// are reduced together (haddp: L packs → one pack of their L sums), the bias is added to that
+// pack, and it is stored in one go.
+template <std::size_t In, std::size_t Out, class Arch, class T>
+void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  constexpr std::size_t vector_end = In - In % L;
+  constexpr std::size_t blocked_end = Out - Out % L;
+  for (std::size_t o = 0; o < blocked_end; o += L) {
+    P acc[L];
+    for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
+    for (std::size_t i = 0; i < vector_end; i += L) {
+      const P av = traits::pin(traits::load(a + i));
+      for (std::size_t r = 0; r < L; ++r)
+        acc[r] = multiply_add<T, Arch>(traits::load(w + (o + r) * In + i), av, acc[r]);
+    }
+    P sums = traits::sum_rows(acc) + traits::load(b + o);
+    if constexpr (vector_end < In) {
+      alignas(64) T tail[L];
+      for (std::size_t r = 0; r < L; ++r) {
+        T total = 0;
+        for (std::size_t i = vector_end; i < In; ++i) total += w[(o + r) * In + i] * a[i];
+        tail[r] = total;
+      }
+      sums += traits::load(tail);
+    }
+    traits::store(z + o, sums);
+  }
+  if constexpr (blocked_end < Out) affine_forward_rows<1, In, Out - blocked_end, Arch>(
+      w + blocked_end * In, b + blocked_end, a, In, z + blocked_end);
+}
+
+// The kernel of both backward products: for R rows r and V·L columns j starting at c,
+//   C[r, j] (+)= Σ_k X[r·x_row + k·x_k] · Y[k·y_k + j]
+// with X broadcast one scalar at a time and Y loaded as packs: each k costs R broadcasts and V
+// loads for R·V FMAs.
+template <std::size_t R, std::size_t V, class Arch, class T>
+constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
+                               std::size_t y_k, std::size_t k_count, T* c, std::size_t c_row,
+                               bool accumulate) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  P acc[R][V];
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < V; ++v)
+      acc[r][v] = accumulate ? traits::load(c + r * c_row + v * L) : traits::broadcast(T(0));
+  for (std::size_t k = 0; k < k_count; ++k) {
+    P yv[V];
+    for (std::size_t v = 0; v < V; ++v) yv[v] = traits::pin(traits::load(y + k * y_k + v * L));
+    for (std::size_t r = 0; r < R; ++r) {
+      const P xv = traits::pin(traits::broadcast(x[r * x_row + k * x_k]));
+      for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
+    }
+  }
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t v = 0; v < V; ++v) traits::store(c + r * c_row + v * L, acc[r][v]);
+}
+
+// broadcast_block over all Width columns of R rows: V packs at a time, then single packs, then
+// the scalar tail.
+template <std::size_t R, std::size_t Width, class Arch, class T>
+constexpr void broadcast_rows(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
+                              std::size_t y_k, std::size_t k_count, T* c, std::size_t c_row,
+                              bool accumulate) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  constexpr std::size_t V = 4;
+  constexpr std::size_t vector_end = Width - Width % L;
+  constexpr std::size_t wide_end = vector_end - vector_end % (V * L);
+  for (std::size_t j = 0; j < wide_end; j += V * L)
+    broadcast_block<R, V, Arch>(x, x_row, x_k, y + j, y_k, k_count, c + j, c_row, accumulate);
+  for (std::size_t j = wide_end; j < vector_end; j += L)
+    broadcast_block<R, 1, Arch>(x, x_row, x_k, y + j, y_k, k_count, c + j, c_row, accumulate);
+  for (std::size_t r = 0; r < R; ++r)
+    for (std::size_t j = vector_end; j < Width; ++j) {
+      T total = accumulate ? c[r * c_row + j] : T(0);
+      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
+      c[r * c_row + j] = total;
+    }
+}
+
 }  // namespace detail
 
 // Z (n×Out) = A (n×In, rows a_stride apart) · Wᵀ + b.
 template <std::size_t In, std::size_t Out, class Arch, class T>
 constexpr void affine_forward(const T* w, const T* b, const T* a, std::size_t a_stride, T* z,
                            std::size_t n) {
+  if constexpr (pack_traits<T, Arch>::lanes > 1 && Out >= pack_traits<T, Arch>::lanes) {
+    if (n == 1) return detail::affine_forward_one<In, Out, Arch>(w, b, a, z);
+  }
   constexpr std::size_t SB = 4;
   const std::size_t blocked_end = n - n % SB;
   for (std::size_t s = 0; s < blocked_end; s += SB)
@@ -73,73 +160,39 @@ constexpr void affine_forward(const T* w, const T* b, const T* a, std::size_t a_
     detail::affine_forward_rows<1, In, Out, Arch>(w, b, a + s * a_stride, a_stride, z + s * Out);
 }
 
-// ∂W (Out×In) += Δᵀ (Out×n) · A (n×In);  ∂b (Out) += Σ_s Δ[s,:].
+// ∂W (Out×In) (+)= Δᵀ (Out×n) · A (n×In);  ∂b (Out) (+)= Σ_s Δ[s,:]. With accumulate false the
+// results overwrite ∂W and ∂b (the first tile of a batch), so no one has to zero them first.
 template <std::size_t In, std::size_t Out, class Arch, class T>
 constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride, T* dw, T* db,
-                                   std::size_t n) {
-  using traits = pack_traits<T, Arch>;
-  using P = pack<T, Arch>;
-  constexpr std::size_t L = traits::lanes;
-  constexpr std::size_t vector_end = In - In % L;
-  constexpr std::size_t OB = 4;
-
-  for (std::size_t s = 0; s < n; ++s)
+                                   std::size_t n, bool accumulate = true) {
+  if (!accumulate) map<Arch>(delta, db, Out, [](auto d) { return d; });
+  for (std::size_t s = accumulate ? 0 : 1; s < n; ++s)
     map3<Arch>(delta + s * Out, delta + s * Out, db, Out, [](auto d, auto, auto sum) { return sum + d; });
 
-  auto rows = [&]<std::size_t Rows>(std::size_t o) {
-    for (std::size_t i = 0; i < vector_end; i += L) {
-      P acc[Rows];
-      for (std::size_t r = 0; r < Rows; ++r) acc[r] = traits::load(dw + (o + r) * In + i);
-      for (std::size_t s = 0; s < n; ++s) {
-        const P av = traits::load(a + s * a_stride + i);
-        for (std::size_t r = 0; r < Rows; ++r)
-          acc[r] = multiply_add<T, Arch>(traits::broadcast(delta[s * Out + o + r]), av, acc[r]);
-      }
-      for (std::size_t r = 0; r < Rows; ++r) traits::store(dw + (o + r) * In + i, acc[r]);
-    }
-    for (std::size_t r = 0; r < Rows; ++r)
-      for (std::size_t i = vector_end; i < In; ++i) {
-        T total = dw[(o + r) * In + i];
-        for (std::size_t s = 0; s < n; ++s) total += delta[s * Out + o + r] * a[s * a_stride + i];
-        dw[(o + r) * In + i] = total;
-      }
-  };
-  constexpr std::size_t blocked_end = Out - Out % OB;
-  for (std::size_t o = 0; o < blocked_end; o += OB) rows.template operator()<OB>(o);
-  for (std::size_t o = blocked_end; o < Out; ++o) rows.template operator()<1>(o);
+  // Rows o of ∂W: x = Δ (x[o + s·Out]), y = A (row s), k runs over the samples.
+  constexpr std::size_t R = 4;
+  constexpr std::size_t blocked_end = Out - Out % R;
+  for (std::size_t o = 0; o < blocked_end; o += R)
+    detail::broadcast_rows<R, In, Arch>(delta + o, 1, Out, a, a_stride, n, dw + o * In, In,
+                                        accumulate);
+  if constexpr (blocked_end < Out)
+    detail::broadcast_rows<Out - blocked_end, In, Arch>(delta + blocked_end, 1, Out, a, a_stride, n,
+                                                        dw + blocked_end * In, In, accumulate);
 }
 
 // Δ' (n×In, rows d_stride apart) = Δ (n×Out) · W (Out×In).
 template <std::size_t In, std::size_t Out, class Arch, class T>
 constexpr void affine_input_delta(const T* delta, const T* w, T* d_prev, std::size_t d_stride,
                                std::size_t n) {
-  using traits = pack_traits<T, Arch>;
-  using P = pack<T, Arch>;
-  constexpr std::size_t L = traits::lanes;
-  constexpr std::size_t vector_end = In - In % L;
-  constexpr std::size_t SB = 4;
-
-  auto samples = [&]<std::size_t Rows>(std::size_t s0) {
-    for (std::size_t i = 0; i < vector_end; i += L) {
-      P acc[Rows];
-      for (std::size_t r = 0; r < Rows; ++r) acc[r] = traits::broadcast(T(0));
-      for (std::size_t o = 0; o < Out; ++o) {
-        const P wv = traits::load(w + o * In + i);
-        for (std::size_t r = 0; r < Rows; ++r)
-          acc[r] = multiply_add<T, Arch>(traits::broadcast(delta[(s0 + r) * Out + o]), wv, acc[r]);
-      }
-      for (std::size_t r = 0; r < Rows; ++r) traits::store(d_prev + (s0 + r) * d_stride + i, acc[r]);
-    }
-    for (std::size_t r = 0; r < Rows; ++r)
-      for (std::size_t i = vector_end; i < In; ++i) {
-        T total = 0;
-        for (std::size_t o = 0; o < Out; ++o) total += delta[(s0 + r) * Out + o] * w[o * In + i];
-        d_prev[(s0 + r) * d_stride + i] = total;
-      }
-  };
-  const std::size_t blocked_end = n - n % SB;
-  for (std::size_t s = 0; s < blocked_end; s += SB) samples.template operator()<SB>(s);
-  for (std::size_t s = blocked_end; s < n; ++s) samples.template operator()<1>(s);
+  // Rows s of Δ': x = Δ (x[s·Out + o]), y = W (row o), k runs over the outputs.
+  constexpr std::size_t R = 4;
+  const std::size_t blocked_end = n - n % R;
+  for (std::size_t s = 0; s < blocked_end; s += R)
+    detail::broadcast_rows<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, d_prev + s * d_stride,
+                                        d_stride, false);
+  for (std::size_t s = blocked_end; s < n; ++s)
+    detail::broadcast_rows<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, d_prev + s * d_stride,
+                                        d_stride, false);
 }
 
 }  // namespace ctnn::simd

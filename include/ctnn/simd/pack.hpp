@@ -5,6 +5,7 @@
 // lane, and one binary can instantiate several architectures side by side.
 // This folder (simd/) is the only place that includes xsimd.
 
+#include <array>
 #include <cstddef>
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
@@ -34,6 +35,37 @@ struct pack_traits {
   // xsimd 8.1 calls the horizontal sum `hadd`; newer releases call it `reduce_add` and deprecate
   // `hadd`. This is the one line an upgrade touches.
   static T sum(const type& v) { return xsimd::hadd(v); }
+  // rows[0..lanes) → one pack whose lane r is the sum of rows[r], by xsimd::haddp (in 8.1 and
+  // later). xsimd 8.1's AVX-512 float haddp returns the sums in a permuted lane order (1 2 5 6 3 4
+  // 7 8 ...), so the order is probed once, and the rows are handed over in the order that puts
+  // each sum in its own lane; a release with the fix needs no change.
+  static type sum_rows(const type* rows) {
+    static const std::array<std::size_t, lanes> slot_of_lane = [] {
+      type probe[lanes];
+      for (std::size_t j = 0; j < lanes; ++j) probe[j] = type(static_cast<T>(j));
+      alignas(64) T sums[lanes];
+      xsimd::haddp(probe).store_unaligned(sums);
+      std::array<std::size_t, lanes> slots{};
+      for (std::size_t k = 0; k < lanes; ++k)
+        slots[k] = static_cast<std::size_t>(sums[k] / static_cast<T>(lanes) + T(0.5)) % lanes;
+      return slots;
+    }();
+    type ordered[lanes];
+    for (std::size_t k = 0; k < lanes; ++k) ordered[slot_of_lane[k]] = rows[k];
+    return xsimd::haddp(ordered);
+  }
+  // Keeps a loaded value in a register. In register-blocked kernels GCC otherwise folds each
+  // load into every FMA that uses it (one load per FMA instead of one per row), which halves the
+  // speed of the 784-wide forward pass. An empty asm statement hides the value's origin.
+  static type pin(const type& v) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    auto r = static_cast<typename type::register_type>(v);
+    asm("" : "+v"(r));
+    return type(r);
+#else
+    return v;
+#endif
+  }
 };
 
 template <class T>
@@ -44,6 +76,7 @@ struct pack_traits<T, scalar_arch> {
   static constexpr void store(T* p, T v) { *p = v; }
   static constexpr T broadcast(T x) { return x; }
   static constexpr T sum(T v) { return v; }
+  static constexpr T pin(T v) { return v; }
 };
 
 template <class T, class Arch>
