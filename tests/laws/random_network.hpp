@@ -45,15 +45,15 @@ using activations =
 static_assert(std::tuple_size_v<activations> == no_activation);
 template <std::size_t A>
 using activation_at = std::tuple_element_t<A, activations>;
-template <class A>
-constexpr std::size_t activation_index = [] {
+template <class A, std::size_t... I>
+constexpr std::size_t index_of(std::index_sequence<I...>) {
   std::size_t k = 0;
-  [&]<std::size_t... I>(std::index_sequence<I...>) {
-    ((std::is_same_v<A, activation_at<I>> ? (k = I, true) : false) || ...);
-  }
-  (std::make_index_sequence<no_activation>{});
+  ((std::is_same_v<A, activation_at<I>> ? void(k = I) : void()), ...);
   return k;
-}();
+}
+template <class A>
+inline constexpr std::size_t activation_index =
+    index_of<A>(std::make_index_sequence<no_activation>{});
 
 enum class loss_kind : std::size_t { squared_error, softmax_cross_entropy, binary_cross_entropy };
 using losses =
