@@ -11,6 +11,7 @@ packages=(
   meson ninja-build pkg-config python3
   zlib1g-dev dataset-fashion-mnist
   libbenchmark-dev libeigen3-dev
+  libclang-rt-dev   # clang's sanitizer runtimes (only recommended by clang, so not pulled in)
 )
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${packages[@]}" 2>/dev/null || true)

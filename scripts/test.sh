@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite (unit, compile-fail, examples, packaging) in three
+# Builds and runs the whole test suite (unit, compile-fail, examples, packaging) in four
 # configurations, never stopping at the first failing one:
-#   gcc     g++,     build-gcc
-#   clang   clang++, build-clang
-#   scalar  g++,     build-scalar, -Dsimd=false
+#   gcc       g++,     build-gcc
+#   clang     clang++, build-clang
+#   scalar    g++,     build-scalar, -Dsimd=false
+#   sanitize  clang++, build-sanitize, AddressSanitizer (with leak checks) and UBSan, debugoptimized;
+#             runs only the tests that execute our programs (suites unit, example, hygiene but not
+#             syntax): the compiler-only tests would repeat the gcc configuration's.
+#             clang, because g++ 12 takes about ten times as long (and several minutes per file) to
+#             compile our tests with -O3 -march=native and both sanitizers.
 # and ends with one line summing meson's results over all of them:
 #   N passed, N failed[, N skipped]
 # passed = Ok + Expected Fail; failed = Fail + Timeout + Unexpected Pass, plus one for each test
@@ -18,7 +23,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 jobs=${CTNN_JOBS:-2}
-configs=${CTNN_CONFIGS:-gcc clang scalar}
+configs=${CTNN_CONFIGS:-gcc clang scalar sanitize}
 configs=${configs//,/ }
 
 total_passed=0 total_failed=0 total_skipped=0
@@ -43,10 +48,14 @@ if ! bash scripts/setup.sh; then
   finish
 fi
 
-# run_config <name> <compiler> <build dir> [meson options...]
+# run_config <name> <compiler> <build dir> [meson setup options...] [-- meson test options...]
+# (a later --buildtype overrides the default release)
 run_config() {
   local name=$1 cxx=$2 dir=$3; shift 3
-  local opts=(--buildtype=release -Dtests=true -Dexamples=true "$@")
+  local opts=(--buildtype=release -Dtests=true -Dexamples=true) test_opts=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do opts+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && test_opts=("$@")
+  local start=$SECONDS
   echo
   echo "=== $name: CXX=$cxx ${opts[*]} ($dir) ==="
 
@@ -107,8 +116,8 @@ for t in json.load(sys.stdin):
   if [ ${#missing[@]} -gt 0 ] && [ ${#present[@]} -eq 0 ]; then
     : >"$log"
   else
-    meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" "${present[@]}" \
-      2>&1 | tee "$log"
+    meson test -C "$dir" --no-rebuild --print-errorlogs --num-processes "$jobs" "${test_opts[@]}" \
+      "${present[@]}" 2>&1 | tee "$log"
     test_status=${PIPESTATUS[0]}
   fi
 
@@ -128,7 +137,7 @@ for t in json.load(sys.stdin):
   if [ "$test_status" -ne 0 ] && [ $((fail_n + timeout_n + xpass_n)) -eq 0 ]; then
     failed=$((failed + 1)); note+=" (+1: meson test exited with $test_status without a failed test)"
   fi
-  report+=("$name: $passed passed, $failed failed, $skip_n skipped$note")
+  report+=("$name: $passed passed, $failed failed, $skip_n skipped$note ($((SECONDS - start)) s)")
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
   total_skipped=$((total_skipped + skip_n))
@@ -139,7 +148,13 @@ for c in $configs; do
     gcc)    run_config gcc g++ build-gcc -Dsimd=true ;;
     clang)  run_config clang clang++ build-clang -Dsimd=true ;;
     scalar) run_config scalar g++ build-scalar -Dsimd=false ;;
-    *)      report+=("$c: unknown configuration (known: gcc clang scalar)")
+    # halt_on_error: UBSan only reports by default, and a report must fail the test.
+    sanitize)
+      UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
+        run_config sanitize clang++ build-sanitize -Dsimd=true --buildtype=debugoptimized \
+          -Db_sanitize=address,undefined -Db_lundef=false -Dbenchmarks=disabled \
+          -- --suite unit --suite example --suite hygiene --no-suite syntax ;;
+    *)      report+=("$c: unknown configuration (known: gcc clang scalar sanitize)")
             total_failed=$((total_failed + 1)) ;;
   esac
 done
