@@ -97,7 +97,17 @@ struct gradcheck_options {
   }
 };
 
-// ---- activations the law treats as kinked -----------------------------------------------------
+// f.template operator()<K>() for K = 0, 1, …, N − 1: a loop over compile-time indices.
+template <class F, std::size_t... K>
+constexpr void for_each_index(F&& f, std::index_sequence<K...>) {
+  (f.template operator()<K>(), ...);
+}
+template <std::size_t N, class F>
+constexpr void for_each_index(F&& f) {
+  for_each_index(f, std::make_index_sequence<N>{});
+}
+
+// ---- activations the law treats as kinked ---------------------------------------------------
 
 template <class A>
 struct is_kinked : std::false_type {};
@@ -112,10 +122,11 @@ struct is_kinked<ctnn::elu<Alpha>> : std::true_type {};
 
 template <class Net>
 constexpr bool has_kinks() {
-  return []<std::size_t... K>(std::index_sequence<K...>) {
-    return (is_kinked<typename Net::template stage<K>::activation>::value || ...);
-  }
-  (std::make_index_sequence<Net::stage_count>{});
+  bool kinked = false;
+  for_each_index<Net::stage_count>([&]<std::size_t K>() {
+    kinked = kinked || is_kinked<typename Net::template stage<K>::activation>::value;
+  });
+  return kinked;
 }
 
 // "5 → 7 tanh → 3 identity": the network, for messages.
@@ -123,12 +134,10 @@ template <class Net>
 std::string describe_network() {
   std::ostringstream out;
   out << Net::input_size;
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    ((out << " → " << Net::template stage<K>::out << ' '
-          << Net::template stage<K>::activation::name),
-     ...);
-  }
-  (std::make_index_sequence<Net::stage_count>{});
+  for_each_index<Net::stage_count>([&]<std::size_t K>() {
+    using S = typename Net::template stage<K>;
+    out << " → " << S::out << ' ' << S::activation::name;
+  });
   return out.str();
 }
 
@@ -160,22 +169,18 @@ struct gradient_entry {
 template <class Net>
 gradient_entry parameter_entry(std::size_t k) {
   gradient_entry e{entry_kind::weight, k, 0, 0, 0};
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    auto visit = [&]<class S>() {
-      if (k >= S::weight_offset && k < S::bias_offset)
-        e = {entry_kind::weight, k, S::index, (k - S::weight_offset) / S::in,
-             (k - S::weight_offset) % S::in};
-      else if (k >= S::bias_offset && k < S::bias_offset + S::out)
-        e = {entry_kind::bias, k, S::index, k - S::bias_offset, 0};
-    };
-    (visit.template operator()<typename Net::template stage<K>>(), ...);
-  }
-  (std::make_index_sequence<Net::stage_count>{});
+  for_each_index<Net::stage_count>([&]<std::size_t K>() {
+    using S = typename Net::template stage<K>;
+    if (k >= S::weight_offset && k < S::bias_offset)
+      e = {entry_kind::weight, k, K, (k - S::weight_offset) / S::in,
+           (k - S::weight_offset) % S::in};
+    else if (k >= S::bias_offset && k < S::bias_offset + S::out)
+      e = {entry_kind::bias, k, K, k - S::bias_offset, 0};
+  });
   return e;
 }
 
-// ---- the report
-// -----------------------------------------------------------------------------------
+// ---- the report -----------------------------------------------------------------------------
 
 struct gradcheck_report {
   std::string network;      // describe_network<Net>()
@@ -238,8 +243,7 @@ struct gradcheck_report {
   }
 };
 
-// ---- the law
-// --------------------------------------------------------------------------------------
+// ---- the law ----------------------------------------------------------------------------------
 
 namespace detail {
 
@@ -424,8 +428,7 @@ gradcheck_report check_gradient_batch(
   return r;
 }
 
-// ---- random problems for the law
-// ------------------------------------------------------------------
+// ---- random problems for the law ------------------------------------------------------------
 
 // splitmix64: tiny, constexpr, and the same sequence everywhere.
 struct random_stream {
@@ -452,15 +455,9 @@ std::unique_ptr<ctnn::parameters<Net, T>> random_parameters(std::uint64_t seed) 
   auto p = std::make_unique<ctnn::parameters<Net, T>>();
   ctnn::initialize(*p, seed);
   random_stream rng(seed ^ 0x5eedb1a5ull);
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (
-        (void)[&] {
-          for (auto& b : p->template layer<K>().biases())
-            b = static_cast<T>(rng.uniform(-0.5, 0.5));
-        }(),
-        ...);
-  }
-  (std::make_index_sequence<Net::stage_count>{});
+  for_each_index<Net::stage_count>([&]<std::size_t K>() {
+    for (auto& b : p->template layer<K>().biases()) b = static_cast<T>(rng.uniform(-0.5, 0.5));
+  });
   return p;
 }
 

@@ -55,10 +55,8 @@ void check_random_network() {
 
 template <std::size_t First, std::size_t Count, class T>
 void check_seeds() {
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (check_random_network<laws::law_seeds[First + K], T>(), ...);
-  }
-  (std::make_index_sequence<Count>{});
+  laws::for_each_index<Count>(
+      []<std::size_t K>() { check_random_network<laws::law_seeds[First + K], T>(); });
 }
 
 }  // namespace

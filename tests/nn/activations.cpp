@@ -97,12 +97,19 @@ using elementwise_activations =
                ctnn::leaky_relu<std::ratio<1, 5>>, ctnn::elu<>, ctnn::elu<std::ratio<3, 2>>,
                ctnn::softplus, ctnn::swish, ctnn::mish, ctnn::gelu>;
 
+// f.template operator()<A>() for each type A of the tuple.
+template <class Tuple>
+struct each_type;
+template <class... A>
+struct each_type<std::tuple<A...>> {
+  template <class F>
+  static void apply(F f) {
+    (f.template operator()<A>(), ...);
+  }
+};
 template <class Tuple, class F>
 void for_each_type(F f) {
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (f.template operator()<std::tuple_element_t<K, Tuple>>(), ...);
-  }
-  (std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+  each_type<Tuple>::apply(f);
 }
 
 // |v - ref| ≤ 16 ulp of ref: every formula here keeps its relative accuracy (softplus and
