@@ -126,8 +126,7 @@ TEST_CASE_TEMPLATE("each loss's value matches its naive formula, per sample and 
   check_loss_value<sigmoid_net, ctnn::binary_cross_entropy, T>(70);
 }
 
-// ---- gradients through the law
-// --------------------------------------------------------------------
+// ---- gradients through the law -------------------------------------------------------------
 
 namespace {
 
