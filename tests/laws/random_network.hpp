@@ -173,7 +173,7 @@ struct coverage {
   }
 };
 
-// The seeds the gradient law runs on (gradcheck_random_networks*.cpp take one half each).
+// The seeds the gradient law runs on (split between gradcheck_random_networks*.cpp).
 inline constexpr std::array<std::uint64_t, 24> law_seeds{
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23};
 
