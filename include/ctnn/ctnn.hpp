@@ -20,6 +20,7 @@
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "nn/activations.hpp"
+#include "nn/cost_model.hpp"
 #include "nn/gradient_check.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
