@@ -9,6 +9,11 @@
 //   parameter_gradient<1>
 //   input_gradient<1>                ∇ₓC = W_1ᵀ δz_1 (run only when the caller asks for it)
 // Each step names the stage whose rule it applies; evaluators walk the list in order.
+//
+// An activation that says `differentiable = false` (step, sign) has no rule for δz: building the
+// backward graph of a network that contains one is a compile error naming its position and type
+// (gradient_error in nn/diagnostics.hpp), and the graph is then left empty so that no second,
+// less readable error follows from the missing derivative.
 
 #include <boost/hana/concat.hpp>
 #include <boost/hana/flatten.hpp>
@@ -16,6 +21,10 @@
 #include <boost/hana/transform.hpp>
 #include <boost/hana/tuple.hpp>
 #include <boost/hana/type.hpp>
+#include <cstddef>
+#include <utility>
+
+#include "../nn/diagnostics.hpp"
 
 namespace ctnn::autodiff {
 
@@ -42,15 +51,54 @@ constexpr auto steps_of_stage() {
                       onward);
 }
 
+// Whether backprop can pass through the activation Op: yes unless Op declares
+// `static constexpr bool differentiable = false`.
+template <class Op>
+constexpr bool has_derivative() {
+  if constexpr (requires { Op::differentiable; }) return bool(Op::differentiable);
+  else return true;
+}
+
+template <class Graph, std::size_t... S>
+constexpr bool stages_are_differentiable(std::index_sequence<S...>) {
+  return (has_derivative<typename Graph::template stage<S>::activation>() && ...);
+}
+
+// True when every stage of the forward graph can be differentiated.
+template <class Graph>
+constexpr bool differentiable() {
+  return stages_are_differentiable<Graph>(std::make_index_sequence<Graph::stage_count>{});
+}
+
+// Instantiates the plain-words error for every stage whose activation has no derivative (and
+// nothing for the others). Called only where differentiable<Graph>() is false.
+template <class S>
+constexpr void explain_stage() {
+  using A = typename S::activation;
+  if constexpr (!has_derivative<A>())
+    static_cast<void>(ctnn::gradient_error::layer_at_position<S::activation_position, A>::
+                          is_not_differentiable::template check<has_derivative<A>()>::ok);
+}
+
+template <class Graph, std::size_t... S>
+constexpr void explain_not_differentiable(std::index_sequence<S...>) {
+  (explain_stage<typename Graph::template stage<S>>(), ...);
+}
+
 // A hana tuple of hana::type<step<Stage>>, in execution order.
 template <class Graph>
 constexpr auto backward_graph() {
   namespace hana = boost::hana;
   constexpr std::size_t last = Graph::stage_count - 1;
-  return hana::flatten(hana::transform(hana::reverse(Graph::stages), [](auto stage) {
-    using S = typename decltype(stage)::type;
-    return steps_of_stage<S, S::index == last>();
-  }));
+  if constexpr (!differentiable<Graph>()) {
+    explain_not_differentiable<Graph>(std::make_index_sequence<Graph::stage_count>{});
+    return hana::make_tuple();
+  } else {
+    return hana::flatten(hana::transform(hana::reverse(Graph::stages), [](auto stage) {
+      using S = typename decltype(stage)::type;
+      return steps_of_stage<S, S::index == last>();
+    }));
+  }
 }
 
 }  // namespace ctnn::autodiff

@@ -116,8 +116,34 @@ struct gelu : elementwise_activation {
   }
 };
 
+// ---- activations without a derivative: forward passes and inference only ----------------------
+// Their value is defined everywhere, but their derivative is 0 wherever it exists (and undefined
+// at the jump), so backprop through them would silently train nothing. They state
+// `differentiable = false` and have no derivative rule; every pass that differentiates
+// (loss_and_gradient, its batch form, gradient_check) refuses them at compile time, naming the
+// layer (autodiff/backward_graph.hpp, gradient_error in diagnostics.hpp).
+
+// Heaviside step: 1 for z > 0, else 0 (the value 0 at z = 0).
+struct step : elementwise_activation {
+  static constexpr std::string_view name = "step";
+  static constexpr bool differentiable = false;
+  template <class V> static constexpr V value(const V& z) {
+    return math::select(z > V(0), V(1), V(0));
+  }
+};
+
+// Sign: 1 for z > 0, -1 for z < 0, 0 at z = 0.
+struct sign : elementwise_activation {
+  static constexpr std::string_view name = "sign";
+  static constexpr bool differentiable = false;
+  template <class V> static constexpr V value(const V& z) {
+    return math::select(z > V(0), V(1), V(0)) - math::select(z < V(0), V(1), V(0));
+  }
+};
+
 template <class A>
 concept activation = std::is_base_of_v<activation_tag, A>;
+
 
 template <class A>
 concept elementwise = activation<A> && A::elementwise;

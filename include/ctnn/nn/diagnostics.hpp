@@ -57,6 +57,13 @@ struct layer_at_position {
 };
 
 template <bool Ok>
+struct network_has_no_layers {
+  static_assert(Ok, "ctnn: network<> has no layers; a network needs input<N> and at least one "
+                    "dense layer, for example network<input<4>, dense<1>>");
+  static constexpr bool ok = true;
+};
+
+template <bool Ok>
 struct network_must_start_with_input {
   static_assert(Ok, "ctnn: the first template argument of network<...> must be input<N>");
   static constexpr bool ok = true;
@@ -104,5 +111,26 @@ struct loss {
 };
 
 }  // namespace loss_error
+
+namespace gradient_error {
+
+// An activation without a derivative (step, sign: `differentiable = false`) in a network that a
+// gradient is asked of.
+template <std::size_t Position, class Activation>
+struct layer_at_position {
+  struct is_not_differentiable {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok,
+                    "ctnn: cannot differentiate through an activation that has no derivative; "
+                    "use it only in forward passes (forward, forward_batch). See "
+                    "gradient_error::layer_at_position<position, activation>::"
+                    "is_not_differentiable in the lines around this error");
+      static constexpr bool ok = true;
+    };
+  };
+};
+
+}  // namespace gradient_error
 
 }  // namespace ctnn

@@ -13,11 +13,16 @@
 // Cost: two loss evaluations per checked entry. To stay inside the compilers' default constexpr
 // budgets on bigger nets, `max_entries` spreads a fixed number of checks evenly over the
 // parameters (first and last included) and the input; see docs/compile-time-checks.md.
+//
+// Only networks whose activations all have a derivative can be checked: one with step or sign
+// is a compile error naming that layer (see autodiff/backward_graph.hpp).
 
 #include <array>
 #include <cstddef>
 #include <span>
+#include <utility>
 
+#include "../autodiff/backward_graph.hpp"
 #include "losses.hpp"
 #include "network.hpp"
 #include "passes.hpp"
@@ -60,11 +65,13 @@ constexpr bool is_sampled(std::size_t index, std::size_t count, std::size_t budg
 
 }  // namespace detail
 
+namespace detail {
+
 template <class Net, class T, loss_function Loss>
-constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, const Loss& loss,
-                                               fixed_span<const T, Net::input_size> x,
-                                               fixed_span<const T, Net::output_size> target,
-                                               gradient_check_options options = {}) {
+constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, const Loss& loss,
+                                                 fixed_span<const T, Net::input_size> x,
+                                                 fixed_span<const T, Net::output_size> target,
+                                                 gradient_check_options options) {
   constexpr std::size_t P = Net::parameter_count, In = Net::input_size, Out = Net::output_size;
   gradient<Net, T> g{};
   std::array<T, In> dx{};
@@ -109,6 +116,23 @@ constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, cons
   for (std::size_t k = 0; k < In; ++k)
     if (detail::is_sampled(k, In, budget_x)) compare(static_cast<double>(dx[k]), xd[k], true, k);
   return report;
+}
+
+}  // namespace detail
+
+// A network with an activation that has no derivative (step, sign) is refused here, with the
+// error naming its position, before any pass is instantiated (so that error is the only one).
+template <class Net, class T, loss_function Loss>
+constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, const Loss& loss,
+                                               fixed_span<const T, Net::input_size> x,
+                                               fixed_span<const T, Net::output_size> target,
+                                               gradient_check_options options = {}) {
+  if constexpr (!autodiff::differentiable<Net>()) {
+    autodiff::explain_not_differentiable<Net>(std::make_index_sequence<Net::stage_count>{});
+    return gradient_check_report{};
+  } else {
+    return detail::checked_gradient(p, loss, x, target, options);
+  }
 }
 
 }  // namespace ctnn
