@@ -35,3 +35,8 @@
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "train/epoch_stats.hpp"
+#include "train/fit.hpp"
+#include "train/metrics.hpp"
+#include "train/progress.hpp"
+#include "train/svg_plot.hpp"

@@ -1,0 +1,386 @@
+#pragma once
+// The training loop: mini-batch epochs over a data set with any optimizer and learning-rate
+// schedule, validation, early stopping, a per-epoch callback and progress output.
+//
+//   ctnn::fit_options o;
+//   o.epochs = 10;  o.batch_size = 64;  o.seed = 1;  o.validation_fraction = 0.1;
+//   o.early_stop = ctnn::early_stopping{.patience = 3};
+//   ctnn::adam<net, float> opt;
+//   ctnn::fit_result r = ctnn::fit(p, ctnn::softmax_cross_entropy{}, opt, ctnn::constant_lr(1e-3),
+//                                  {x.values, t.values}, o);
+//   // r.history: one ctnn::epoch_stats per epoch; r.stopped: why it ended
+//
+// Each epoch visits the training samples in a new order, drawn from options.seed (ctnn's own
+// generator): the same seed, data, initial parameters and build give bit-identical parameters.
+// The validation split (validation_fraction of the samples, picked at random from the seed, held
+// out for the whole fit) or explicit validation data is evaluated after every epoch. The
+// schedule is asked for the rate of every step as schedule(opt.steps()), so a second fit with
+// the same optimizer continues the schedule; ctnn::fit_steps(...) says how many steps a fit
+// takes (the period of a cosine schedule, say).
+//
+// Early stopping watches the validation loss (the training loss without validation data): an
+// epoch improves when it is lower than the best so far by more than min_delta; after `patience`
+// epochs without improvement the fit stops. With restore_best_weights, p ends with the best
+// epoch's parameters whenever the fit ends elsewhere.
+//
+// Errors: bad options or data sizes throw ctnn::contract_error (a std::invalid_argument) naming
+// the option. A NaN or infinite batch loss throws ctnn::non_finite_loss (a std::runtime_error)
+// naming the epoch and the batch, e.g.
+//   ctnn::fit: loss is nan at epoch 3, batch 117 (positions 3712-3743 of the epoch's order); set
+//   options.stop_on_non_finite = false to continue
+// p then holds the parameters of the last finite step (the bad batch's step is not taken). With
+// stop_on_non_finite = false such a batch is skipped (no step) and counted in the epoch's stats.
+//
+// Memory: the shuffled order, the batch buffers, the gradient, the workspace, a copy of the
+// validation set and (with restore_best_weights) one copy of the parameters are allocated once,
+// before the first epoch; a step (gather, gradient, clipping, optimizer update, progress) then
+// allocates nothing.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <ostream>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "../detail/contract.hpp"
+#include "../detail/random.hpp"
+#include "../nn/losses.hpp"
+#include "../nn/network.hpp"
+#include "../nn/passes.hpp"
+#include "../optim/clip.hpp"
+#include "../optim/optimizer.hpp"
+#include "../optim/schedule.hpp"
+#include "../simd/pack.hpp"
+#include "epoch_stats.hpp"
+#include "metrics.hpp"
+#include "progress.hpp"
+
+namespace ctnn {
+
+// n samples: inputs are n rows of Net::input_size values, targets n rows of Net::output_size
+// (row-major, as io::matrix holds them: {x.values, t.values}).
+template <class T>
+struct labelled_data {
+  std::span<const T> inputs;
+  std::span<const T> targets;
+};
+
+struct early_stopping {
+  std::size_t patience = 5;  // epochs without improvement before stopping
+  double min_delta = 0;      // an improvement must lower the monitored loss by more than this
+  bool restore_best_weights = true;
+};
+
+// What a per-epoch callback answers.
+enum class fit_control { proceed, stop };
+
+struct fit_options {
+  std::size_t epochs = 10;
+  std::size_t batch_size = 32;
+  std::uint64_t seed = 0;            // the epochs' orders and the validation split
+  double validation_fraction = 0;    // in [0, 1): held out from the training data
+  std::optional<early_stopping> early_stop;
+  double clip_norm = 0;              // > 0: scale each gradient down to this global norm
+  accuracy_kind accuracy = accuracy_kind::automatic;
+  bool train_accuracy = true;        // one extra forward pass per batch to count it
+  bool stop_on_non_finite = true;    // throw non_finite_loss; false: skip such batches
+  std::size_t threads = 1;           // > 1 needs ctnn/parallel (not in this build yet)
+  std::ostream* output = &std::cout; // nullptr, or progress = none: silent
+  progress_style progress = progress_style::automatic;
+  std::function<fit_control(const epoch_stats&)> on_epoch_end;  // after each epoch's line
+};
+
+enum class fit_stop { completed, early_stopping, callback };
+
+struct fit_result {
+  std::vector<epoch_stats> history;  // one per epoch run
+  fit_stop stopped = fit_stop::completed;
+  std::size_t best_epoch = 0;        // of the monitored loss (1-based; 0 without early stopping)
+  double best_loss = std::numeric_limits<double>::quiet_NaN();
+  bool restored_best_weights = false;
+  std::size_t steps = 0;             // optimizer steps taken
+  double train_seconds = 0;          // time in steps (gather, gradient, update), all epochs
+  double seconds = 0;                // the whole fit
+  double samples_per_second() const {
+    std::size_t samples = 0;
+    for (const auto& e : history) samples += e.samples;
+    return train_seconds > 0 ? double(samples) / train_seconds : 0.0;
+  }
+};
+
+class non_finite_loss : public std::runtime_error {
+ public:
+  non_finite_loss(const std::string& message, std::size_t epoch, std::size_t batch, double loss)
+      : std::runtime_error(message), epoch_(epoch), batch_(batch), loss_(loss) {}
+  std::size_t epoch() const noexcept { return epoch_; }  // 1-based
+  std::size_t batch() const noexcept { return batch_; }  // 1-based, within the epoch
+  double loss() const noexcept { return loss_; }
+
+ private:
+  std::size_t epoch_, batch_;
+  double loss_;
+};
+
+namespace detail {
+
+inline void check_fit_options(const fit_options& o, std::size_t samples, bool explicit_validation) {
+  const auto fail = [](const std::string& what) { contract_failed("fit", what); };
+  if (o.epochs == 0) fail("options.epochs is 0; train for at least one epoch");
+  if (o.batch_size == 0) fail("options.batch_size is 0; a batch needs at least one sample");
+  if (!(o.validation_fraction >= 0 && o.validation_fraction < 1))
+    fail("options.validation_fraction must be in [0, 1), got " +
+         std::to_string(o.validation_fraction));
+  if (explicit_validation && o.validation_fraction > 0)
+    fail("options.validation_fraction is " + std::to_string(o.validation_fraction) +
+         " but validation data was given too; use one or the other");
+  if (!(o.clip_norm >= 0)) fail("options.clip_norm must be >= 0 (0: no clipping), got " + std::to_string(o.clip_norm));
+  if (o.early_stop && !(o.early_stop->min_delta >= 0))
+    fail("options.early_stop->min_delta must be >= 0, got " + std::to_string(o.early_stop->min_delta));
+  if (o.threads == 0) fail("options.threads is 0; use 1 for the calling thread only");
+  if (o.threads > 1)
+    fail("options.threads is " + std::to_string(o.threads) +
+         ", but multi-threaded training (ctnn/parallel) is not available in this build; use 1");
+  if (samples == 0) fail("the training data holds 0 samples");
+}
+
+template <class Net, class T>
+std::size_t check_data(const char* name, const labelled_data<T>& d) {
+  const std::string inputs = std::string(name) + ".inputs", targets = std::string(name) + ".targets";
+  if (d.inputs.size() % Net::input_size != 0)
+    contract_failed("fit", inputs + " holds " + std::to_string(d.inputs.size()) +
+                               " values, which is not a whole number of samples of width " +
+                               std::to_string(Net::input_size));
+  const std::size_t n = d.inputs.size() / Net::input_size;
+  require_rows("fit", targets.c_str(), d.targets.size(), n, Net::output_size);
+  return n;
+}
+
+// Held-out count of a validation split (floor, as at least one sample must stay for training).
+inline std::size_t validation_count(std::size_t samples, double fraction) {
+  return static_cast<std::size_t>(std::floor(double(samples) * fraction));
+}
+
+// Copies the rows listed in `rows` into dst, row after row.
+template <class T>
+void gather_rows(std::span<const T> src, std::size_t width, std::span<const std::size_t> rows,
+                 T* dst) {
+  for (std::size_t r : rows) dst = std::copy_n(src.data() + r * width, width, dst);
+}
+
+// Fisher-Yates with ctnn's generator: the same on every compiler and standard library.
+inline void shuffle_in_place(std::span<std::size_t> v, random_generator& rng) {
+  for (std::size_t i = v.size(); i > 1; --i)
+    std::swap(v[i - 1], v[static_cast<std::size_t>(rng.below(i))]);
+}
+
+inline constexpr std::uint64_t validation_stream = 0x76616c6964617465ull;  // "validate"
+
+}  // namespace detail
+
+// Optimizer steps of a fit of `samples` training samples (before a validation split) with these
+// options, when it runs all its epochs.
+inline std::size_t fit_steps(std::size_t samples, const fit_options& o) {
+  const std::size_t train = samples - detail::validation_count(samples, o.validation_fraction);
+  return o.batch_size == 0 ? 0 : o.epochs * ((train + o.batch_size - 1) / o.batch_size);
+}
+
+namespace detail {
+
+template <class Arch, class Net, class T, loss_function Loss, optimizer<Net, T> O,
+          learning_rate_schedule S>
+fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
+                    const labelled_data<T>& data, const labelled_data<T>* validation,
+                    const fit_options& o) {
+  using clock = std::chrono::steady_clock;
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  const auto fit_start = clock::now();
+  const std::size_t samples = check_data<Net>("training data", data);
+  check_fit_options(o, samples, validation != nullptr);
+
+  // ---- the split, the buffers: everything allocated happens here ----------------------------
+  std::vector<std::size_t> order(samples);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::vector<T> val_x, val_y;
+  std::span<const T> vx, vy;
+  if (validation != nullptr) {
+    check_data<Net>("validation data", *validation);
+    vx = validation->inputs;
+    vy = validation->targets;
+  } else if (o.validation_fraction > 0) {
+    const std::size_t held = validation_count(samples, o.validation_fraction);
+    if (held == 0 || held == samples)
+      contract_failed("fit", "options.validation_fraction " + std::to_string(o.validation_fraction) +
+                                 " of " + std::to_string(samples) + " samples holds out " +
+                                 std::to_string(held) +
+                                 " of them; both parts need at least one sample");
+    random_generator split(o.seed ^ validation_stream);
+    shuffle_in_place(order, split);
+    // The held-out rows, in increasing order (a set, not a sequence), copied once.
+    std::vector<std::size_t> held_rows(order.end() - std::ptrdiff_t(held), order.end());
+    std::sort(held_rows.begin(), held_rows.end());
+    order.resize(samples - held);
+    std::sort(order.begin(), order.end());
+    val_x.resize(held * in);
+    val_y.resize(held * out);
+    gather_rows(data.inputs, in, held_rows, val_x.data());
+    gather_rows(data.targets, out, held_rows, val_y.data());
+    vx = val_x;
+    vy = val_y;
+  }
+  const bool has_validation = !vx.empty();
+  const std::size_t n_train = order.size();
+  const std::size_t batch = std::min(o.batch_size, n_train);
+  const std::size_t batches = (n_train + batch - 1) / batch;
+
+  std::vector<T> xb(batch * in), tb(batch * out), yb(o.train_accuracy ? batch * out : 0);
+  auto g = std::make_unique<gradient<Net, T>>();
+  auto ws = std::make_unique<workspace<Net, T>>();
+  std::unique_ptr<parameters<Net, T>> best;
+  if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);
+  const accuracy_rule rule = resolve_accuracy<Net, Loss>(o.accuracy);
+  const bool count_train_accuracy = o.train_accuracy && rule.kind != accuracy_kind::none;
+  progress_printer progress(o.output, o.progress);
+  random_generator rng(o.seed);
+
+  fit_result r;
+  r.history.reserve(o.epochs);
+  std::size_t since_best = 0;
+
+  for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    const auto epoch_start = clock::now();
+    shuffle_in_place(order, rng);
+    progress.begin_epoch(epoch, o.epochs, n_train);
+    epoch_stats e;
+    e.epoch = epoch;
+    e.epochs = o.epochs;
+    double loss_sum = 0;  // of batch losses, each weighted by its batch's samples
+    accuracy_counter train_acc;
+
+    // ---- the hot loop: no allocation from here to the end of the epoch's steps -------------
+    for (std::size_t b = 0; b < batches; ++b) {
+      const std::size_t first = b * batch, m = std::min(batch, n_train - first);
+      const std::span<const std::size_t> rows(order.data() + first, m);
+      gather_rows(data.inputs, in, rows, xb.data());
+      gather_rows(data.targets, out, rows, tb.data());
+      const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
+      if (count_train_accuracy) {
+        const std::span<T> y(yb.data(), m * out);
+        forward_batch<Arch>(p, x, y, *ws);
+        count_matches<T>(train_acc, rule, y, t, out);
+      }
+      const T l = loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws);
+      if (!std::isfinite(l)) {
+        if (o.stop_on_non_finite) {
+          const std::string what = std::isnan(l) ? "nan" : (l > 0 ? "inf" : "-inf");
+          throw non_finite_loss(
+              "ctnn::fit: loss is " + what + " at epoch " + std::to_string(epoch) + ", batch " +
+                  std::to_string(b + 1) + " of " + std::to_string(batches) + " (positions " +
+                  std::to_string(first) + "-" + std::to_string(first + m - 1) +
+                  " of the epoch's order); set options.stop_on_non_finite = false to continue",
+              epoch, b + 1, double(l));
+        }
+        ++e.skipped_batches;
+        continue;
+      }
+      const double lr = double(schedule(opt.steps()));
+      if (o.clip_norm > 0) opt.step(p, *g, lr, clip_scale<Arch>(*g, T(o.clip_norm)));
+      else opt.step(p, *g, lr);
+      e.learning_rate = lr;
+      ++r.steps;
+      loss_sum += double(l) * double(m);
+      e.samples += m;
+      progress.update(first + m, loss_sum / double(e.samples));
+    }
+    const auto steps_end = clock::now();
+    const double step_seconds = std::chrono::duration<double>(steps_end - epoch_start).count();
+    r.train_seconds += step_seconds;
+
+    if (e.samples > 0) e.train_loss = loss_sum / double(e.samples);
+    e.train_accuracy = train_acc.value();
+    e.samples_per_second = step_seconds > 0 ? double(e.samples) / step_seconds : 0.0;
+    if (has_validation) {
+      const evaluation v = evaluate<Arch>(p, loss, vx, vy, *ws, rule);
+      e.validation_loss = v.loss;
+      e.validation_accuracy = v.accuracy;
+    }
+
+    // ---- early stopping, callback ----------------------------------------------------------
+    bool stop = false;
+    if (o.early_stop) {
+      const double monitored = has_validation ? e.validation_loss : e.train_loss;
+      if (!std::isnan(monitored) &&
+          (r.best_epoch == 0 || monitored < r.best_loss - o.early_stop->min_delta)) {
+        r.best_epoch = epoch;
+        r.best_loss = monitored;
+        e.improved = true;
+        since_best = 0;
+        if (best) *best = p;
+      } else if (++since_best >= o.early_stop->patience) {
+        stop = true;
+        r.stopped = fit_stop::early_stopping;
+      }
+    }
+    e.seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
+    r.history.push_back(e);
+    progress.end_epoch(e);
+    if (o.on_epoch_end && o.on_epoch_end(e) == fit_control::stop && !stop) {
+      stop = true;
+      r.stopped = fit_stop::callback;
+    }
+    if (stop) break;
+  }
+
+  if (o.early_stop) {
+    const char* monitored = has_validation ? "val_loss" : "loss";
+    if (best && r.best_epoch != 0 && r.best_epoch != r.history.size()) {
+      p = *best;
+      r.restored_best_weights = true;
+    }
+    if (r.stopped == fit_stop::early_stopping || r.restored_best_weights) {
+      char line[200];
+      std::snprintf(line, sizeof line, "%s after epoch %zu: best %s %.4f at epoch %zu%s",
+                    r.stopped == fit_stop::early_stopping ? "early stopping" : "finished",
+                    r.history.size(), monitored, r.best_loss, r.best_epoch,
+                    r.restored_best_weights ? ", weights restored" : "");
+      progress.note(line);
+    }
+  }
+  r.seconds = std::chrono::duration<double>(clock::now() - fit_start).count();
+  return r;
+}
+
+}  // namespace detail
+
+// Trains p on `train`, validating on a split of it when options.validation_fraction > 0.
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss,
+          optimizer<Net, T> O, learning_rate_schedule S>
+fit_result fit(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
+               const labelled_data<std::type_identity_t<T>>& train, const fit_options& options = {}) {
+  return detail::fit_impl<Arch>(p, loss, opt, schedule, train,
+                                static_cast<const labelled_data<T>*>(nullptr), options);
+}
+
+// Trains p on `train`, validating on `validation` after every epoch.
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss,
+          optimizer<Net, T> O, learning_rate_schedule S>
+fit_result fit(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
+               const labelled_data<std::type_identity_t<T>>& train,
+               const labelled_data<std::type_identity_t<T>>& validation,
+               const fit_options& options = {}) {
+  return detail::fit_impl<Arch>(p, loss, opt, schedule, train, &validation, options);
+}
+
+}  // namespace ctnn
