@@ -1,0 +1,233 @@
+#pragma once
+// Data-parallel mini-batch passes on a thread_pool: the batch is cut into contiguous chunks, one
+// per thread, and each thread runs the one-thread tile loop of passes.hpp on its chunk.
+//
+//   ctnn::thread_pool pool(2);
+//   ctnn::parallel_workspace<net, float> pws(pool);   // all per-thread buffers, allocated here
+//   float l = ctnn::loss_and_gradient_batch(pool, p, loss, x, t, g, pws);
+//   float m = ctnn::loss_batch(pool, p, loss, x, t, pws);
+//   ctnn::forward_batch(pool, p, x, y, pws);
+//
+// Meaning: exactly that of the one-thread functions of the same names (passes.hpp): the mean
+// loss, and g = the gradient of the mean loss. Each thread scales its δ by 1/n of the WHOLE batch
+// and sums its chunk's tiles into its own gradient buffer (thread 0 into g itself); the partial
+// gradients are then added into g element by element, always in thread order g₀ + g₁ + …, the
+// additions themselves split over the threads by parameter ranges. The chunks depend only on the
+// batch size and the thread count, so for a given thread count the results are bit-identical
+// from run to run (and training is reproducible); across thread counts they differ only by the
+// order of the sums (float rounding).
+//
+// Contract: the one-thread checks (empty batch, buffer sizes), plus a parallel_workspace made for
+// at least pool.size() threads; all are checked on the calling thread, before any work starts,
+// and throw ctnn::contract_error. Nothing here allocates: run() keeps only pointers to the lambdas
+// below, and every buffer is in the parallel_workspace.
+
+#include <algorithm>
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "../detail/contract.hpp"
+#include "../nn/losses.hpp"
+#include "../nn/network.hpp"
+#include "../nn/passes.hpp"
+#include "../simd/pack.hpp"
+#include "thread_pool.hpp"
+
+namespace ctnn {
+
+// Per-thread buffers for the passes below: a workspace<Net, T, Tile> for every thread and a
+// partial-gradient block for every thread but the first (which writes into the caller's g).
+// Made once, for a pool of a given size; about (threads − 1) parameter blocks plus threads
+// workspaces of memory.
+template <class Net, class T, std::size_t Tile = 32>
+class parallel_workspace {
+ public:
+  static constexpr std::size_t tile = Tile;
+
+  explicit parallel_workspace(const thread_pool& pool) : parallel_workspace(pool.size()) {}
+  explicit parallel_workspace(std::size_t threads)
+      : threads_(threads),
+        per_thread_(std::make_unique<per_thread[]>(threads)),
+        partial_(std::make_unique<gradient<Net, T>[]>(threads > 0 ? threads - 1 : 0)) {
+    if (threads == 0)
+      detail::contract_failed("parallel_workspace", "a workspace needs at least 1 thread, got 0");
+  }
+
+  // The number of threads it has buffers for.
+  std::size_t threads() const { return threads_; }
+
+  // Internals of the passes below (unstable).
+  workspace<Net, T, Tile>& workspace_of(std::size_t k) { return per_thread_[k].ws; }
+  double& loss_of(std::size_t k) { return per_thread_[k].loss; }
+  // Thread k's partial gradient, k ≥ 1.
+  T* partial_gradient_of(std::size_t k) { return partial_[k - 1].data(); }
+
+ private:
+  struct per_thread {
+    alignas(64) double loss = 0;  // the chunk's summed loss; a cache line of its own
+    workspace<Net, T, Tile> ws;
+  };
+  std::size_t threads_;
+  std::unique_ptr<per_thread[]> per_thread_;
+  std::unique_ptr<gradient<Net, T>[]> partial_;
+};
+
+namespace detail {
+
+// How a batch of n samples is cut for `parts` threads: chunk k is [begin(k), begin(k + 1)). The
+// batch is counted in blocks of `grain` samples (the kernels process samples 4 at a time, so a
+// chunk of whole blocks leaves no remainder), the last block possibly partial; the blocks are
+// dealt out as evenly as possible, the first threads taking one more. Chunk 0 is never empty,
+// and empty chunks (fewer blocks than threads) are all at the end.
+struct batch_split {
+  static constexpr std::size_t grain = 4;
+  std::size_t n;
+  std::size_t parts;
+
+  std::size_t blocks() const { return (n + grain - 1) / grain; }
+  std::size_t begin(std::size_t k) const {
+    if (k >= parts) return n;
+    const std::size_t share = blocks() / parts, extra = blocks() % parts;
+    return std::min(n, grain * (k * share + std::min(k, extra)));
+  }
+  // Threads with a non-empty chunk: 0, …, used() − 1.
+  std::size_t used() const { return std::min(parts, blocks()); }
+};
+
+// Parameter range [begin(k), begin(k + 1)) that thread k reduces, on 64-byte boundaries so that
+// no two threads write one cache line.
+template <class T>
+constexpr std::size_t reduction_begin(std::size_t k, std::size_t parts, std::size_t count) {
+  constexpr std::size_t line = 64 / sizeof(T);
+  if (k >= parts) return count;
+  return std::min(count, (k * count / parts + line - 1) / line * line);
+}
+
+inline void require_threads(const char* where, std::size_t workspace_threads,
+                            std::size_t pool_threads) {
+  if (workspace_threads < pool_threads)
+    contract_failed(where, "the parallel_workspace has buffers for " +
+                               std::to_string(workspace_threads) + " threads, the pool runs " +
+                               std::to_string(pool_threads) +
+                               "; make the workspace from this pool");
+}
+
+// Thread k's share of a batch pass: its chunk, tile by tile, as mean_loss_and_gradient does for
+// the whole batch. Writes the chunk's summed loss to pws.loss_of(k); when g is not null, writes
+// the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g.
+template <class Arch, class Net, class T, std::size_t Tile, class Loss>
+void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p, const T* x,
+                             const T* t, T* g, T* dx, parallel_workspace<Net, T, Tile>& pws) {
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  const std::size_t begin = split.begin(k), end = split.begin(k + 1);
+  const T scale = T(1) / static_cast<T>(split.n);
+  workspace<Net, T, Tile>& ws = pws.workspace_of(k);
+  double total = 0;
+  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+    const std::size_t m = std::min(Tile, end - s0);
+    forward_tile<Arch>(p, x + s0 * in, m, ws);
+    total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
+                                             t + s0 * out, m);
+    if (g != nullptr)
+      backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
+                                              dx == nullptr ? nullptr : dx + s0 * in, s0 != begin,
+                                              ws);
+  }
+  pws.loss_of(k) = total;
+}
+
+// The mean of the per-chunk sums, added in thread order.
+template <class Net, class T, std::size_t Tile>
+T mean_loss(const batch_split& split, parallel_workspace<Net, T, Tile>& pws) {
+  double total = 0;
+  for (std::size_t k = 0; k < split.used(); ++k) total += pws.loss_of(k);
+  return static_cast<T>(total / static_cast<double>(split.n));
+}
+
+}  // namespace detail
+
+// Y (n × output_size) = network(X (n × input_size)), each thread a contiguous chunk of rows.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+void forward_batch(thread_pool& pool, const parameters<Net, T>& p, dynamic_span<const T> x,
+                   dynamic_span<T> y, parallel_workspace<Net, T, Tile>& pws) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  const std::size_t n = detail::samples_in("forward_batch", "the input buffer", x.size(), in);
+  detail::require_rows("forward_batch", "the output buffer", y.size(), n, out);
+  detail::require_threads("forward_batch", pws.threads(), pool.size());
+  const detail::batch_split split{n, pool.size()};
+  pool.run([&](std::size_t k) {
+    const std::size_t begin = split.begin(k), end = split.begin(k + 1);
+    workspace<Net, T, Tile>& ws = pws.workspace_of(k);
+    for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+      const std::size_t m = std::min(Tile, end - s0);
+      detail::forward_tile<Arch>(p.data(), x.data() + s0 * in, m, ws);
+      std::copy_n(ws.template a_of<last>(), m * out, y.data() + s0 * out);
+    }
+  });
+}
+
+// Mean loss over the batch.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+T loss_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+             dynamic_span<const T> targets, parallel_workspace<Net, T, Tile>& pws) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  constexpr const char* where = "loss_batch";
+  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
+  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
+  detail::require_threads(where, pws.threads(), pool.size());
+  const detail::batch_split split{n, pool.size()};
+  pool.run([&](std::size_t k) {
+    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+        k, split, p.data(), x.data(), targets.data(), nullptr, nullptr, pws);
+  });
+  return detail::mean_loss(split, pws);
+}
+
+// Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
+// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&,
+                          dynamic_span<const T> x, dynamic_span<const T> targets,
+                          gradient<Net, T>& g, parallel_workspace<Net, T, Tile>& pws,
+                          dynamic_span<T> input_gradient = {}) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  constexpr const char* where = "loss_and_gradient_batch";
+  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
+  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
+  if (!input_gradient.empty())
+    detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
+                         Net::input_size);
+  detail::require_threads(where, pws.threads(), pool.size());
+  const detail::batch_split split{n, pool.size()};
+  T* dx = input_gradient.empty() ? nullptr : input_gradient.data();
+
+  // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
+  pool.run([&](std::size_t k) {
+    if (split.begin(k) == split.begin(k + 1)) return;
+    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+        k, split, p.data(), x.data(), targets.data(),
+        k == 0 ? g.data() : pws.partial_gradient_of(k), dx, pws);
+  });
+
+  // g = g₀ + g₁ + … in thread order, each thread over its own parameter range.
+  const std::size_t used = split.used();
+  if (used > 1) {
+    pool.run([&](std::size_t k) {
+      constexpr std::size_t count = Net::parameter_count;
+      const std::size_t begin = detail::reduction_begin<T>(k, pool.size(), count);
+      const std::size_t end = detail::reduction_begin<T>(k + 1, pool.size(), count);
+      T* sum = g.data();
+      for (std::size_t j = 1; j < used; ++j) {
+        const T* part = pws.partial_gradient_of(j);
+        for (std::size_t i = begin; i < end; ++i) sum[i] += part[i];
+      }
+    });
+  }
+  return detail::mean_loss(split, pws);
+}
+
+}  // namespace ctnn
