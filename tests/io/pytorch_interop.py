@@ -105,7 +105,7 @@ def ctnn_loss(kind, model, x, t):
 
 
 def make_targets(kind, n, out, dtype):
-    if kind in ("cross_entropy_labels",):
+    if kind == "cross_entropy_labels":
         return F.one_hot(torch.randint(0, out, (n,)), out).to(dtype)
     if kind == "cross_entropy_soft":
         return torch.softmax(2 * torch.randn(n, out, dtype=torch.float64), dim=1).to(dtype)
