@@ -54,10 +54,11 @@ template <class Arch, class T, class Body>
 inline void for_each_pack(std::size_t count, Body body) {
   using vector = simd::pack_traits<T, Arch>;
   using scalar = simd::pack_traits<T, simd::scalar_arch>;
-  std::size_t k = 0;
-  if constexpr (vector::lanes > 1)
-    for (; k + vector::lanes <= count; k += vector::lanes) body(vector{}, k);
-  for (; k < count; ++k) body(scalar{}, k);
+  // The packed bound is computed once: with `k + lanes <= count` as the condition, g++ 12 at -O3
+  // warns (-Waggressive-loop-optimizations) when count is a multiple of lanes.
+  const std::size_t packed = vector::lanes > 1 ? count - count % vector::lanes : 0;
+  for (std::size_t k = 0; k < packed; k += vector::lanes) body(vector{}, k);
+  for (std::size_t k = packed; k < count; ++k) body(scalar{}, k);
 }
 
 }  // namespace optim::detail
