@@ -34,7 +34,7 @@ constexpr std::size_t in = 784, hidden = 128, out = 10;
 using mnist_parameters = ctnn::parameters<mnist_net, float>;
 using mnist_workspace = ctnn::workspace<mnist_net, float, tile>;
 
-// [entry points]
+// [entry_points]
 // output (32×10) = network(input (32×784)).
 extern "C" [[gnu::noinline]] void ctnn_forward_784_128_10(const mnist_parameters* parameters,
                                                           const float* input, float* output,
@@ -54,7 +54,7 @@ extern "C" [[gnu::noinline]] float ctnn_gradient_784_128_10(const mnist_paramete
                                        std::span<const float>(target, tile * out), *gradient,
                                        *workspace);
 }
-// [entry points]
+// [entry_points]
 
 namespace {
 

@@ -8,7 +8,7 @@
 #     ASM_WIDE_FLOOR (default 0.25) use the widest registers the target has (zmm with AVX-512,
 #     ymm with AVX2). Measured on the AVX-512 machines (docs/assembly.md): packed 0.52-0.58 and
 #     zmm 0.35-0.41 with g++ 12 and clang++ 14; the scalar kernels (CTNN_NO_SIMD=1), left to the
-#     auto-vectoriser, give packed 0.13-0.45 but zmm only 0.03-0.07, which is what the second
+#     auto-vectoriser, give packed 0.13-0.45 but zmm only 0.03-0.08, which is what the second
 #     floor catches.
 #
 #   asm_summary.sh <source root> <compiler>
