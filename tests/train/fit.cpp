@@ -161,6 +161,23 @@ TEST_CASE("fit: the same seed gives bit-identical weights, another seed other we
   CHECK_FALSE(bit_identical(a, initial()));
 }
 
+TEST_CASE("fit: with 2 threads, reproducible, and equal to one thread up to rounding") {
+  const task d = make_task(200, 1);
+  const auto run = [&](std::size_t threads) {
+    params p = initial();
+    ctnn::sgd<net, float> opt;
+    auto o = quiet(3, 32, 7);
+    o.threads = threads;
+    const auto r = ctnn::fit(p, loss, opt, ctnn::constant_lr(0.1), d.data(), o);
+    CHECK(r.history.size() == 3);
+    return p;
+  };
+  const params one = run(1), two = run(2), two_again = run(2);
+  CHECK(bit_identical(two, two_again));
+  // Plain SGD over 3 epochs amplifies no rounding much: the weights agree closely.
+  for (std::size_t k = 0; k < one.size(); ++k) CHECK(two[k] == doctest::Approx(one[k]).epsilon(1e-3).scale(1));
+}
+
 TEST_CASE("fit: loss decreases on a learnable task and accuracy rises") {
   const task d = make_task(600, 2);
   params p = initial();
@@ -436,13 +453,15 @@ TEST_CASE("fit: bad arguments throw contract_error naming the argument") {
 
 TEST_CASE("fit: the number of allocations does not depend on the number of steps") {
   const task d = make_task(200, 13);
-  const auto count = [&](std::size_t epochs, std::size_t batch, bool validation) {
+  const auto count = [&](std::size_t epochs, std::size_t batch, bool validation,
+                         std::size_t threads = 1) {
     params p = initial();
     auto opt = std::make_unique<ctnn::adam<net, float>>();
     auto o = quiet(epochs, batch, 1);
     o.validation_fraction = validation ? 0.25 : 0.0;
     o.early_stop = ctnn::early_stopping{.patience = 1000};  // bookkeeping runs, never stops
     o.clip_norm = 1.0;
+    o.threads = threads;
     const std::size_t before = allocations.load();
     const auto r = ctnn::fit(p, loss, *opt, ctnn::cosine_lr(0.01, 500), d.data(), o);
     const std::size_t used = allocations.load() - before;
@@ -454,4 +473,5 @@ TEST_CASE("fit: the number of allocations does not depend on the number of steps
   MESSAGE("allocations of a fit: ", few, " (7 steps), ", many, " (2400 steps)");
   CHECK(few == many);
   CHECK(count(1, 16, true) == count(9, 1, true));
+  CHECK(count(1, 16, true, 2) == count(6, 1, true, 2));  // with a thread pool
 }

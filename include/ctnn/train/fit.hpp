@@ -31,10 +31,15 @@
 // p then holds the parameters of the last finite step (the bad batch's step is not taken). With
 // stop_on_non_finite = false such a batch is skipped (no step) and counted in the epoch's stats.
 //
-// Memory: the shuffled order, the batch buffers, the gradient, the workspace, a copy of the
-// validation set and (with restore_best_weights) one copy of the parameters are allocated once,
-// before the first epoch; a step (gather, gradient, clipping, optimizer update, progress) then
-// allocates nothing.
+// Threads: with options.threads > 1, each batch's forward and gradient passes are split over a
+// ctnn::thread_pool (parallel/data_parallel.hpp), made once per fit; the result is bit-identical
+// from run to run for a given thread count, and differs across thread counts only by the
+// rounding of the gradient's sums. The validation pass runs on the calling thread.
+//
+// Memory: the shuffled order, the batch buffers, the gradient, the workspace (with threads, the
+// pool and its per-thread buffers), a copy of the validation set and (with
+// restore_best_weights) one copy of the parameters are allocated once, before the first epoch; a
+// step (gather, gradient, clipping, optimizer update, progress) then allocates nothing.
 
 #include <algorithm>
 #include <chrono>
@@ -63,6 +68,8 @@
 #include "../optim/clip.hpp"
 #include "../optim/optimizer.hpp"
 #include "../optim/schedule.hpp"
+#include "../parallel/data_parallel.hpp"
+#include "../parallel/thread_pool.hpp"
 #include "../simd/pack.hpp"
 #include "epoch_stats.hpp"
 #include "metrics.hpp"
@@ -97,7 +104,7 @@ struct fit_options {
   accuracy_kind accuracy = accuracy_kind::automatic;
   bool train_accuracy = true;        // one extra forward pass per batch to count it
   bool stop_on_non_finite = true;    // throw non_finite_loss; false: skip such batches
-  std::size_t threads = 1;           // > 1 needs ctnn/parallel (not in this build yet)
+  std::size_t threads = 1;           // > 1: each batch's gradient split over a thread pool
   std::ostream* output = &std::cout; // nullptr, or progress = none: silent
   progress_style progress = progress_style::automatic;
   std::function<fit_control(const epoch_stats&)> on_epoch_end;  // after each epoch's line
@@ -150,9 +157,6 @@ inline void check_fit_options(const fit_options& o, std::size_t samples, bool ex
   if (o.early_stop && !(o.early_stop->min_delta >= 0))
     fail("options.early_stop->min_delta must be >= 0, got " + std::to_string(o.early_stop->min_delta));
   if (o.threads == 0) fail("options.threads is 0; use 1 for the calling thread only");
-  if (o.threads > 1)
-    fail("options.threads is " + std::to_string(o.threads) +
-         ", but multi-threaded training (ctnn/parallel) is not available in this build; use 1");
   if (samples == 0) fail("the training data holds 0 samples");
 }
 
@@ -248,6 +252,13 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
   std::vector<T> xb(batch * in), tb(batch * out), yb(o.train_accuracy ? batch * out : 0);
   auto g = std::make_unique<gradient<Net, T>>();
   auto ws = std::make_unique<workspace<Net, T>>();
+  // With threads > 1: a persistent pool and its per-thread buffers, made once for the fit.
+  std::unique_ptr<thread_pool> pool;
+  std::unique_ptr<parallel_workspace<Net, T>> pws;
+  if (o.threads > 1) {
+    pool = std::make_unique<thread_pool>(o.threads);
+    pws = std::make_unique<parallel_workspace<Net, T>>(*pool);
+  }
   std::unique_ptr<parameters<Net, T>> best;
   if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);
   const accuracy_rule rule = resolve_accuracy<Net, Loss>(o.accuracy);
@@ -278,10 +289,12 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
       const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
       if (count_train_accuracy) {
         const std::span<T> y(yb.data(), m * out);
-        forward_batch<Arch>(p, x, y, *ws);
+        if (pool) forward_batch<Arch>(*pool, p, x, y, *pws);
+        else forward_batch<Arch>(p, x, y, *ws);
         count_matches<T>(train_acc, rule, y, t, out);
       }
-      const T l = loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws);
+      const T l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws)
+                       : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
           const std::string what = std::isnan(l) ? "nan" : (l > 0 ? "inf" : "-inf");
