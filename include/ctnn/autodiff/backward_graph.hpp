@@ -85,6 +85,15 @@ constexpr void explain_not_differentiable(std::index_sequence<S...>) {
   (explain_stage<typename Graph::template stage<S>>(), ...);
 }
 
+// For the passes that differentiate, called first in their body: the plain-words error for each
+// stage without a derivative (nothing for a differentiable network). A statement rather than a
+// static_assert, so that clang adds no "not an integral constant expression" after the error.
+template <class Graph>
+constexpr void require_differentiable() {
+  if constexpr (!differentiable<Graph>())
+    explain_not_differentiable<Graph>(std::make_index_sequence<Graph::stage_count>{});
+}
+
 // A hana tuple of hana::type<step<Stage>>, in execution order.
 template <class Graph>
 constexpr auto backward_graph() {
