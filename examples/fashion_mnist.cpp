@@ -12,6 +12,7 @@
 // small synthetic task of the same shape instead. The last line is always
 //   result: test_accuracy=<x> train_seconds=<s> samples_per_second=<n>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -74,13 +75,19 @@ std::uint64_t parse_count(const char* name, const char* text, bool zero_ok) {
   return v;
 }
 
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
 double parse_real(const char* name, const char* text, double low, double high, bool low_inclusive) {
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(text, &end);
   if (end == text || *end != '\0' || errno != 0 || !(low_inclusive ? v >= low : v > low) || !(v < high))
     bad_argument(std::string(name) + " must be a number in " + (low_inclusive ? "[" : "(") +
-                 std::to_string(low) + ", " + std::to_string(high) + "), got '" + text + "'");
+                 number(low) + ", " + number(high) + "), got '" + text + "'");
   return v;
 }
 
@@ -154,7 +161,7 @@ void keep_rows(ctnn::io::matrix<float>& m, std::size_t n) {
 }
 
 // A stand-in of the same shape: 10 classes, each a random 28x28 prototype; a sample is its
-// class's prototype, faded by a random factor, plus noise. Learnable, not trivially.
+// class's prototype, faded by a random factor, over strong noise. Learnable, not trivially.
 data_set synthetic(std::size_t train_n, std::size_t test_n, std::uint64_t seed) {
   ctnn::detail::random_generator rng(seed ^ 0xfa5410ull);
   std::vector<float> prototypes(10 * 784);
@@ -165,10 +172,10 @@ data_set synthetic(std::size_t train_n, std::size_t test_n, std::uint64_t seed) 
     s.x.values.reserve(n * 784);
     for (std::size_t i = 0; i < n; ++i) {
       labels[i] = static_cast<std::size_t>(rng.below(10));
-      const float fade = float(rng.uniform(0.3, 1.0));
+      const float fade = float(rng.uniform(0.0, 0.25));
       for (std::size_t k = 0; k < 784; ++k)
         s.x.values.push_back(std::clamp(fade * prototypes[labels[i] * 784 + k] +
-                                            float(rng.uniform(-0.45, 0.45)), 0.0f, 1.0f));
+                                            float(rng.uniform(0.0, 1.0)), 0.0f, 1.0f));
     }
     s.t = ctnn::io::one_hot<float>(labels, 10);
   };
