@@ -12,8 +12,9 @@
 // Cost of a run. No allocation: the callable stays where the caller put it and the workers see
 // it through a function pointer and a context pointer. Start and end are two atomic counters, a
 // generation (workers wait for it to move) and a count of workers still busy (the caller waits
-// for it to reach 0). Waiters first spin briefly, which covers back-to-back runs of a training
-// loop, then block in std::atomic::wait (a futex on Linux), so an idle pool costs no CPU.
+// for it to reach 0). Waiters first spin and yield for up to 200 µs, which covers back-to-back
+// runs of a training loop, then block in std::atomic::wait (a futex on Linux), so an idle pool
+// costs no CPU.
 //
 // Exceptions. An exception thrown by f on any thread is caught there and, once every thread has
 // finished, rethrown on the calling thread (the one of the lowest thread index if several threw).
@@ -23,6 +24,7 @@
 // inline. The destructor wakes the workers, tells them to stop, and joins them.
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -97,12 +99,22 @@ class thread_pool {
  private:
   using task_function = void (*)(void*, std::size_t);
 
-  // Spins until a changes from seen or the spin budget is spent; true when it changed.
+  // Waits until a changes from seen, for at most about spin_time; true when it changed. First a
+  // short busy loop (the other side is usually about to finish), then yields, which on a machine
+  // with more runnable threads than cores hands the core to one of them (perhaps the very thread
+  // we wait for) instead of burning it. spin_time covers the gap between back-to-back runs of a
+  // training loop (an optimiser step); after it the waiter blocks in atomic::wait.
   template <class A, class V>
   static bool spin_while(const A& a, V seen) {
-    constexpr int spins = 1 << 14;  // a few microseconds: covers back-to-back runs
-    for (int i = 0; i < spins; ++i)
+    constexpr int busy_spins = 1 << 10;
+    constexpr auto spin_time = std::chrono::microseconds(200);
+    for (int i = 0; i < busy_spins; ++i)
       if (a.load(std::memory_order_acquire) != seen) return true;
+    const auto until = std::chrono::steady_clock::now() + spin_time;
+    do {
+      std::this_thread::yield();
+      if (a.load(std::memory_order_acquire) != seen) return true;
+    } while (std::chrono::steady_clock::now() < until);
     return false;
   }
 
