@@ -10,9 +10,19 @@ run had no repetitions). Prints, last, one line per case:
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
 FMA peak measured in the same run (the faster of the fma_peak variants).
 
+Cases on several threads ("<case>/threads:N", N > 1) are timed by the wall clock (registered with
+->UseRealTime(), which Google Benchmark marks by appending "/real_time" to the name; the suffix is
+dropped here): their times are medians of real time, and their line ends with
+
+  vs_one_thread=<ratio>
+
+= the wall-clock time of the same case on one thread ("<case>/threads:1", or "<case>" without a
+threads part) over this case's (> 1: the threads help; 2 is perfect on 2 threads).
+
 usage: bench_report.py RESULTS.json
 """
 import json
+import re
 import statistics
 import sys
 
@@ -28,13 +38,21 @@ def load(path):
     return data.get("context", {}), runs
 
 
-def summary(reps):
+REAL_TIME = "/real_time"
+
+
+def summary(name, reps):
     cpu = [r["cpu_time"] for r in reps]  # in each run's time_unit; only ratios are used
     real = [r["real_time"] for r in reps]
     med = statistics.median(cpu)
+    # Cases registered with UseRealTime() are compared by wall-clock time.
+    timed = real if name.endswith(REAL_TIME) else cpu
+    time = statistics.median(timed)
     return {
         "cpu": med,
-        "spread": (max(cpu) - min(cpu)) / med if med > 0 else 0.0,
+        "real": statistics.median(real),
+        "time": time,
+        "spread": (max(timed) - min(timed)) / time if time > 0 else 0.0,
         "real_over_cpu": statistics.median(real) / med if med > 0 else 0.0,
         "gflops": statistics.median(r["gflops"] for r in reps),
         "ns_per_sample": statistics.median(r["ns_per_sample"] for r in reps),
@@ -48,7 +66,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     context, runs = load(sys.argv[1])
-    stats = {name: summary(reps) for name, reps in runs.items()}
+    stats = {name: summary(name, reps) for name, reps in runs.items()}
 
     peaks = {n: s for n, s in stats.items() if n.startswith("fma_peak")}
     if not peaks:
@@ -63,23 +81,53 @@ def main():
 
     reps = max(s["repetitions"] for s in stats.values())
     print(f"machine: {context.get('num_cpus', '?')} cpus at {context.get('mhz_per_cpu', '?')} MHz, "
-          f"load average {context.get('load_avg', '?')}, {reps} repetition(s), medians of CPU time")
+          f"load average {context.get('load_avg', '?')}, {reps} repetition(s), medians of CPU time "
+          f"(of real time for cases on several threads)")
     for n in sorted(peaks):
         print(f"fma peak {n}: {peaks[n]['gflops']:.1f} GFLOP/s ({peaks[n]['label']})"
               + ("  <- peak" if n == peak_name else ""))
-    # Noise: spread = (max - min) / median of CPU time over repetitions; real/cpu > 1 means the
-    # process waited for a core (other work on the machine).
+    # Noise: spread = (max - min) / median of the case's time over repetitions; real/cpu > 1 means
+    # the process waited for a core (other work on the machine). Cases on N threads show about
+    # 1/N there when undisturbed: the CPU time is the calling thread's only.
     print(f"{'noise':<45} {'ctnn spread':>11} {'eigen spread':>12} {'real/cpu':>9}")
     for c in cases:
         a, e = stats["ctnn/" + c], stats["eigen/" + c]
-        print(f"{c:<45} {a['spread']:>11.1%} {e['spread']:>12.1%} {a['real_over_cpu']:>9.2f}")
+        print(f"{display(c):<45} {a['spread']:>11.1%} {e['spread']:>12.1%} "
+              f"{a['real_over_cpu']:>9.2f}")
     print(f"bench-peak: fma_peak gflops={peak:.1f}")
     for c in cases:
         a, e = stats["ctnn/" + c], stats["eigen/" + c]
         if a["unit"] != e["unit"]:
             sys.exit(f"bench_report.py: {c}: time units differ")
-        print(f"bench: case={c} ns_per_sample={a['ns_per_sample']:.4g} gflops={a['gflops']:.3g} "
-              f"vs_eigen={e['cpu'] / a['cpu']:.3f} peak_fraction={a['gflops'] / peak:.3f}")
+        line = (f"bench: case={display(c)} ns_per_sample={a['ns_per_sample']:.4g} "
+                f"gflops={a['gflops']:.3g} vs_eigen={e['time'] / a['time']:.3f} "
+                f"peak_fraction={a['gflops'] / peak:.3f}")
+        one = one_thread_twin(c, stats)
+        if one is not None:
+            if one["unit"] != a["unit"]:
+                sys.exit(f"bench_report.py: {c}: time units differ from its one-thread twin")
+            line += f" vs_one_thread={one['real'] / a['real']:.3f}"
+        print(line)
+
+
+def display(case):
+    return case[: -len(REAL_TIME)] if case.endswith(REAL_TIME) else case
+
+
+def one_thread_twin(case, stats):
+    """The ctnn statistics of `case` on one thread, when `case` runs on several; else None."""
+    m = re.search(r"/threads:(\d+)$", display(case))
+    if m is None or int(m.group(1)) <= 1:
+        return None
+    base = display(case)[: m.start()]
+    for name in (base + "/threads:1", base):
+        for raw in (name, name + REAL_TIME):
+            if "ctnn/" + raw in stats:
+                return stats["ctnn/" + raw]
+    # Not in this run (a --benchmark_filter left it out): no ratio.
+    print(f"bench_report.py: no one-thread case for {display(case)} in this run, so no "
+          f"vs_one_thread (looked for {base}/threads:1 and {base})", file=sys.stderr)
+    return None
 
 
 if __name__ == "__main__":
