@@ -35,6 +35,8 @@
 #include "optim/rmsprop.hpp"
 #include "optim/schedule.hpp"
 #include "optim/sgd.hpp"
+#include "parallel/data_parallel.hpp"
+#include "parallel/thread_pool.hpp"
 #include "train/epoch_stats.hpp"
 #include "train/fit.hpp"
 #include "train/metrics.hpp"
