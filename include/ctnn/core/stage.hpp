@@ -7,15 +7,24 @@
 //   ∂W     += δz a_prevᵀ,  ∂b += δz       (parameter_gradient; = on a batch's first tile)
 //   δa_prev = Wᵀ δz                      (input_delta)
 // The forward graph of a sequential network is the list of its stages; autodiff/ derives the
-// backward graph from that list. All rules work on a tile of n samples stored row-major.
+// backward graph from that list. All rules work on a tile of n samples stored row-major; the
+// *_one rules are the single-sample kernels of SIMD architectures (simd/matvec.hpp), where the
+// backward rule of one stage also applies the previous stage's activation derivative.
 
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 
 #include "../simd/affine.hpp"
 #include "../simd/elementwise.hpp"
+#include "../simd/matvec.hpp"
 
 namespace ctnn::core {
+
+// Stands for the stage before the first: the network input, which has no activation.
+struct network_input {
+  using activation = void;
+};
 
 inline constexpr std::size_t no_position = std::numeric_limits<std::size_t>::max();
 
@@ -65,6 +74,42 @@ struct affine_stage {
                                  T* gradient, std::size_t n, bool accumulate) {
     simd::affine_weight_gradient<In, Out, Arch>(delta, a_prev, a_stride, gradient + weight_offset,
                                                 gradient + bias_offset, n, accumulate);
+  }
+
+  // One sample (SIMD architectures): z = W a_prev + b, a = f(z).
+  template <class Arch, class T>
+  static void forward_one(const T* parameters, const T* a_prev, T* z, T* a) {
+    simd::dense_forward_one<In, Out, Activation, Arch>(
+        parameters + weight_offset, parameters + bias_offset, a_prev, z, a);
+  }
+
+  // One sample (SIMD architectures), δz in delta: writes ∂W and ∂b into gradient, and, when
+  // delta_prev is not null, δz of the previous stage Prev (z_prev, a_prev its values), i.e.
+  // f'_prev(z_prev) ⊙ Wᵀδz, or Wᵀδz itself when Prev is void (the network input).
+  template <class Arch, class Prev, class T>
+  static void backward_one(const T* parameters, const T* delta, const T* z_prev, const T* a_prev,
+                           T* gradient, T* delta_prev) {
+    const T* w = parameters + weight_offset;
+    T* dw = gradient + weight_offset;
+    T* db = gradient + bias_offset;
+    if (delta_prev == nullptr) {
+      simd::dense_backward_one<In, Out, false, Arch>(w, delta, a_prev, dw, db, [](auto...) {});
+      return;
+    }
+    using f_prev = typename std::conditional_t<std::is_void_v<Prev>, network_input, Prev>::activation;
+    auto finish = [&](auto v, std::size_t i, auto width) {
+      constexpr std::size_t count = decltype(width)::value;
+      if constexpr (!std::is_void_v<f_prev>) {
+        if constexpr (f_prev::elementwise)
+          v *= f_prev::derivative(simd::detail::load_part<count, Arch>(z_prev + i),
+                                  simd::detail::load_part<count, Arch>(a_prev + i));
+      }
+      simd::detail::store_part<count, Arch>(delta_prev + i, v);
+    };
+    simd::dense_backward_one<In, Out, true, Arch>(w, delta, a_prev, dw, db, finish);
+    if constexpr (!std::is_void_v<f_prev>) {
+      if constexpr (!f_prev::elementwise) f_prev::template backward_rows<Arch>(a_prev, delta_prev, In, 1);
+    }
   }
 
   template <class Arch, class T>

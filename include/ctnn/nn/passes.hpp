@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/hana/for_each.hpp>
+#include <boost/hana/reverse.hpp>
 #include <cstddef>
 #include <span>
 #include <type_traits>
@@ -86,8 +87,11 @@ constexpr bool loss_fits() {
   return Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>();
 }
 
+// Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
+// have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
+// positives for the paths with more samples than the buffers hold.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
+[[gnu::noinline]] constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
                                    workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated())
@@ -109,6 +113,66 @@ constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size
                                               dx == nullptr ? nullptr : dx + s0 * in, s0 != 0, ws);
   }
   return static_cast<T>(total / static_cast<double>(n));
+}
+
+// ---- one sample ----
+// SIMD architectures run the single-sample kernels (simd/matvec.hpp) stage by stage: no tile
+// loops, the activation applied in registers, and the backward rule of each stage also applying
+// the previous stage's activation derivative. The scalar architecture and constant evaluation
+// take the tile path with n = 1.
+
+template <class Arch, class T>
+inline constexpr bool has_sample_kernels = simd::lanes<T, Arch> > 1;
+
+// flatten: the whole pass, kernels and activations included, becomes one function, so values
+// cross from stage to stage in registers and no pack array is passed through memory.
+template <class Arch, class Net, class T>
+[[gnu::flatten]] constexpr void forward_sample(const T* p, const T* x, workspace<Net, T, 1>& ws) {
+  if constexpr (!has_sample_kernels<Arch, T>) {
+    forward_tile<Arch>(p, x, 1, ws);
+  } else {
+    if (std::is_constant_evaluated()) return forward_tile<simd::scalar_arch>(p, x, 1, ws);
+    boost::hana::for_each(Net::stages, [&](auto stage) {
+      using S = typename decltype(stage)::type;
+      S::template forward_one<Arch>(p, stage_input<Net, S>(x, ws), ws.template z_of<S>(),
+                                    ws.template a_of<S>());
+    });
+  }
+}
+
+// The loss of one sample; when g is not null, its gradient (overwritten), and when dx is not
+// null, ∇ₓC.
+template <class Arch, class Net, class T, class Loss>
+[[gnu::flatten]] constexpr T sample_loss_and_gradient(const T* p, const T* x, const T* t, T* g, T* dx,
+                                     workspace<Net, T, 1>& ws) {
+  if constexpr (!has_sample_kernels<Arch, T>) {
+    return mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p, x, t, 1, g, dx, ws);
+  } else {
+    if (std::is_constant_evaluated())
+      return mean_loss_and_gradient<simd::scalar_arch, Net, T, 1, Loss>(p, x, t, 1, g, dx, ws);
+    constexpr std::size_t stages = Net::stage_count;
+    using last = typename Net::template stage<stages - 1>;
+    forward_sample<Arch>(p, x, ws);
+    const T loss =
+        Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t, 1);
+    if (g == nullptr) return loss;
+    // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
+    Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
+                                           ws.delta[0].data(), 1, T(1));
+    boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
+      using S = typename decltype(stage)::type;
+      const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
+      if constexpr (S::index == 0) {
+        S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, g, dx);
+      } else {
+        using prev = typename Net::template stage<S::index - 1>;
+        S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
+                                             ws.template a_of<prev>(), g,
+                                             ws.delta[(stages - S::index) % 2].data());
+      }
+    });
+    return loss;
+  }
 }
 
 }  // namespace detail
@@ -171,7 +235,7 @@ constexpr void forward(const parameters<Net, T>& p, fixed_span<const T, Net::inp
              fixed_span<T, Net::output_size> y) {
   workspace<Net, T, 1> ws;
   using last = typename Net::template stage<Net::stage_count - 1>;
-  detail::forward_tile<Arch>(p.data(), x.data(), 1, ws);
+  detail::forward_sample<Arch>(p.data(), x.data(), ws);
   std::copy_n(ws.template a_of<last>(), Net::output_size, y.data());
 }
 
@@ -188,8 +252,8 @@ constexpr T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, N
        fixed_span<const T, Net::output_size> target) {
   static_assert(detail::loss_fits<Net, Loss>());
   workspace<Net, T, 1> ws;
-  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p.data(), x.data(), target.data(),
-                                                               1, nullptr, nullptr, ws);
+  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(p.data(), x.data(), target.data(),
+                                                             nullptr, nullptr, ws);
 }
 
 // Loss of one sample; g receives ∂C/∂parameters (overwritten).
@@ -198,8 +262,8 @@ constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_sp
                     fixed_span<const T, Net::output_size> target, gradient<Net, T>& g) {
   static_assert(detail::loss_fits<Net, Loss>());
   workspace<Net, T, 1> ws;
-  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p.data(), x.data(), target.data(),
-                                                               1, g.data(), nullptr, ws);
+  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(p.data(), x.data(), target.data(),
+                                                             g.data(), nullptr, ws);
 }
 
 // Loss of one sample; g receives ∂C/∂parameters and input_gradient receives ∇ₓC.
@@ -209,8 +273,8 @@ constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_sp
                     fixed_span<T, Net::input_size> input_gradient) {
   static_assert(detail::loss_fits<Net, Loss>());
   workspace<Net, T, 1> ws;
-  return detail::mean_loss_and_gradient<Arch, Net, T, 1, Loss>(
-      p.data(), x.data(), target.data(), 1, g.data(), input_gradient.data(), ws);
+  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(
+      p.data(), x.data(), target.data(), g.data(), input_gradient.data(), ws);
 }
 
 }  // namespace ctnn

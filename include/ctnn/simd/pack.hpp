@@ -25,6 +25,81 @@ using default_arch = scalar_arch;
 using default_arch = xsimd::default_arch;
 #endif
 
+namespace detail {
+
+#if !defined(__AVX512F__)
+// Without AVX-512 the helpers below are only declared: the branches that call them are discarded.
+template <class Arch>
+inline constexpr bool is_avx512 = false;
+template <class V>
+V sum_rows_avx512(const V* rows);
+template <std::size_t Count, class T>
+T avx512_load_first(const T* p);
+template <std::size_t Count, class T, class V>
+void avx512_store_first(T* p, const V& v);
+#else
+template <class Arch>
+inline constexpr bool is_avx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
+
+// Lane sums of 16 float rows in one pack: four levels of (two shuffles, one add), each halving
+// the lanes per row: 256-bit halves, 128-bit blocks, then pairs and single lanes inside blocks.
+// The levels leave row k in lane σ(k) with σ = (0 2 1 3 8 10 9 11 4 6 5 7 12 14 13 15), an
+// involution, so the rows are taken in that order and come out in their own lanes.
+template <class A>
+xsimd::batch<float, A> sum_rows_avx512(const xsimd::batch<float, A>* rows) {
+  constexpr int order[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
+  __m512 t[8], s[4], c[2];
+  for (int k = 0; k < 8; ++k) {
+    const __m512 a = rows[order[k]], b = rows[order[k + 8]];
+    t[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  for (int k = 0; k < 4; ++k)
+    s[k] = _mm512_add_ps(_mm512_shuffle_f32x4(t[k], t[k + 4], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(t[k], t[k + 4], _MM_SHUFFLE(3, 1, 3, 1)));
+  for (int k = 0; k < 2; ++k)
+    c[k] = _mm512_add_ps(_mm512_shuffle_ps(s[k], s[k + 2], _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(s[k], s[k + 2], _MM_SHUFFLE(3, 2, 3, 2)));
+  return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// The same for 8 double rows: three levels; row k ends in lane σ(k), σ = (0 1 4 5 2 3 6 7).
+template <class A>
+xsimd::batch<double, A> sum_rows_avx512(const xsimd::batch<double, A>* rows) {
+  constexpr int order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
+  __m512d t[4], s[2];
+  for (int k = 0; k < 4; ++k) {
+    const __m512d a = rows[order[k]], b = rows[order[k + 4]];
+    t[k] = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  for (int k = 0; k < 2; ++k)
+    s[k] = _mm512_add_pd(_mm512_shuffle_f64x2(t[k], t[k + 2], _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f64x2(t[k], t[k + 2], _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_pd(_mm512_shuffle_pd(s[0], s[1], 0x00), _mm512_shuffle_pd(s[0], s[1], 0xFF));
+}
+
+template <std::size_t Count>
+inline __m512 avx512_load_first(const float* p) {
+  return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << Count) - 1), p);
+}
+template <std::size_t Count>
+inline __m512d avx512_load_first(const double* p) {
+  return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << Count) - 1), p);
+}
+template <std::size_t Count>
+inline void avx512_store_first(float* p, __m512 v) {
+  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << Count) - 1), v);
+}
+template <std::size_t Count>
+inline void avx512_store_first(double* p, __m512d v) {
+  _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << Count) - 1), v);
+}
+#endif
+
+}  // namespace detail
+
 template <class T, class Arch>
 struct pack_traits {
   using type = xsimd::batch<T, Arch>;
@@ -35,24 +110,55 @@ struct pack_traits {
   // xsimd 8.1 calls the horizontal sum `hadd`; newer releases call it `reduce_add` and deprecate
   // `hadd`. This is the one line an upgrade touches.
   static T sum(const type& v) { return xsimd::hadd(v); }
-  // rows[0..lanes) → one pack whose lane r is the sum of rows[r], by xsimd::haddp (in 8.1 and
-  // later). xsimd 8.1's AVX-512 float haddp returns the sums in a permuted lane order (1 2 5 6 3 4
-  // 7 8 ...), so the order is probed once, and the rows are handed over in the order that puts
-  // each sum in its own lane; a release with the fix needs no change.
+  // rows[0..lanes) → one pack whose lane r is the sum of rows[r]. AVX-512 has its own reduction
+  // tree (detail::sum_rows_avx512, below): shuffles and adds in registers, lane order fixed at
+  // compile time. Elsewhere xsimd::haddp (in 8.1 and later); 8.1's AVX-512 float haddp returns
+  // the sums in a permuted lane order, so for other architectures the order is probed once, and
+  // the rows are handed over in the order that puts each sum in its own lane.
   static type sum_rows(const type* rows) {
-    static const std::array<std::size_t, lanes> slot_of_lane = [] {
-      type probe[lanes];
-      for (std::size_t j = 0; j < lanes; ++j) probe[j] = type(static_cast<T>(j));
-      alignas(64) T sums[lanes];
-      xsimd::haddp(probe).store_unaligned(sums);
-      std::array<std::size_t, lanes> slots{};
-      for (std::size_t k = 0; k < lanes; ++k)
-        slots[k] = static_cast<std::size_t>(sums[k] / static_cast<T>(lanes) + T(0.5)) % lanes;
-      return slots;
-    }();
-    type ordered[lanes];
-    for (std::size_t k = 0; k < lanes; ++k) ordered[slot_of_lane[k]] = rows[k];
-    return xsimd::haddp(ordered);
+    if constexpr (detail::is_avx512<Arch>) {
+      return detail::sum_rows_avx512(rows);
+    } else {
+      static const std::array<std::size_t, lanes> slot_of_lane = [] {
+        type probe[lanes];
+        for (std::size_t j = 0; j < lanes; ++j) probe[j] = type(static_cast<T>(j));
+        alignas(64) T sums[lanes];
+        xsimd::haddp(probe).store_unaligned(sums);
+        std::array<std::size_t, lanes> slots{};
+        for (std::size_t k = 0; k < lanes; ++k)
+          slots[k] = static_cast<std::size_t>(sums[k] / static_cast<T>(lanes) + T(0.5)) % lanes;
+        return slots;
+      }();
+      type ordered[lanes];
+      for (std::size_t k = 0; k < lanes; ++k) ordered[slot_of_lane[k]] = rows[k];
+      return xsimd::haddp(ordered);
+    }
+  }
+  // The first Count lanes (0 < Count < lanes) of p, the other lanes 0; and the store of the first
+  // Count lanes. Remainders of rows that are not a multiple of the pack width go through these:
+  // one masked instruction on AVX-512, a small aligned copy elsewhere. Nothing past p + Count is
+  // read or written.
+  template <std::size_t Count>
+  static type load_first(const T* p) {
+    static_assert(Count > 0 && Count < lanes);
+    if constexpr (detail::is_avx512<Arch>) {
+      return detail::avx512_load_first<Count>(p);
+    } else {
+      alignas(64) T buffer[lanes] = {};
+      for (std::size_t k = 0; k < Count; ++k) buffer[k] = p[k];
+      return type::load_aligned(buffer);
+    }
+  }
+  template <std::size_t Count>
+  static void store_first(T* p, const type& v) {
+    static_assert(Count > 0 && Count < lanes);
+    if constexpr (detail::is_avx512<Arch>) {
+      detail::avx512_store_first<Count>(p, v);
+    } else {
+      alignas(64) T buffer[lanes];
+      v.store_aligned(buffer);
+      for (std::size_t k = 0; k < Count; ++k) p[k] = buffer[k];
+    }
   }
   // Keeps a loaded value in a register. In register-blocked kernels GCC otherwise folds each
   // load into every FMA that uses it (one load per FMA instead of one per row), which halves the

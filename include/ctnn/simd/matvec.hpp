@@ -1,0 +1,173 @@
+#pragma once
+// One sample through a dense layer, on a SIMD architecture, with In and Out known at compile
+// time. W is out×in row-major (PyTorch's layout), so
+//   forward   z = W x + b, a = f(z)     dot products along W's rows: L rows at a time are
+//                                       multiplied with x into L packs, reduced together into
+//                                       one pack of L sums (pack_traits::sum_rows), the bias
+//                                       added and the activation applied to that pack before it
+//                                       is stored;
+//   backward  ∂W = δ xᵀ, ∂b = δ,        one pass over W's rows: row r is loaded once, and
+//             δx = Wᵀ δ                 feeds δx += δ_r W_r (broadcast FMAs into accumulators
+//                                       along In, several row groups for independent chains)
+//                                       while ∂W's row r = δ_r x is stored beside it.
+// Remainders (In or Out not a multiple of the pack width) go through masked loads and stores of
+// one narrower pack (pack_traits::load_first/store_first), never through scalar loops.
+// The scalar architecture and constant evaluation do not come here: they take the tile loops of
+// affine.hpp, which these kernels must agree with (tests/simd/scalar_vs_simd.cpp).
+
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+#include "pack.hpp"
+
+namespace ctnn::simd {
+
+namespace detail {
+
+// f(integral_constant<K>) for K = 0 .. N-1, unrolled.
+template <std::size_t N, class F>
+inline void unrolled(F&& f) {
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (f(std::integral_constant<std::size_t, K>{}), ...);
+  }(std::make_index_sequence<N>{});
+}
+
+// The first Count (1 ≤ Count ≤ L) values at p as a pack (the other lanes 0), and their store.
+template <std::size_t Count, class Arch, class T>
+inline pack<T, Arch> load_part(const T* p) {
+  using traits = pack_traits<T, Arch>;
+  if constexpr (Count == traits::lanes) return traits::load(p);
+  else return traits::template load_first<Count>(p);
+}
+template <std::size_t Count, class Arch, class T>
+inline void store_part(T* p, const pack<T, Arch>& v) {
+  using traits = pack_traits<T, Arch>;
+  if constexpr (Count == traits::lanes) traits::store(p, v);
+  else traits::template store_first<Count>(p, v);
+}
+
+// Width of the J-th pack of a vector of N values: L, except for the last one.
+template <std::size_t N, std::size_t L>
+inline constexpr std::size_t pack_width(std::size_t j) {
+  return (j + 1) * L <= N ? L : N - j * L;
+}
+
+// R rows (R ≤ L) of W starting at w, each dotted with x along In: acc[r] holds row r's products,
+// to be summed across lanes; acc[R..L) are 0.
+template <std::size_t In, std::size_t R, class Arch, class T>
+inline void row_products(const T* w, const T* x, pack<T, Arch> (&acc)[pack_traits<T, Arch>::lanes]) {
+  using traits = pack_traits<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  constexpr std::size_t full_end = In - In % L;
+  for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
+  for (std::size_t i = 0; i < full_end; i += L) {
+    const auto xv = traits::pin(traits::load(x + i));
+    for (std::size_t r = 0; r < R; ++r)
+      acc[r] = multiply_add<T, Arch>(traits::load(w + r * In + i), xv, acc[r]);
+  }
+  if constexpr (full_end < In) {
+    const auto xv = traits::pin(load_part<In - full_end, Arch>(x + full_end));
+    for (std::size_t r = 0; r < R; ++r)
+      acc[r] = multiply_add<T, Arch>(load_part<In - full_end, Arch>(w + r * In + full_end), xv,
+                                     acc[r]);
+  }
+}
+
+// z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack.
+template <std::size_t In, std::size_t R, class Activation, class Arch, class T>
+inline void forward_block(const T* w, const T* b, const T* x, T* z, T* a) {
+  using traits = pack_traits<T, Arch>;
+  pack<T, Arch> acc[traits::lanes];
+  row_products<In, R, Arch>(w, x, acc);
+  pack<T, Arch> sums;
+  if constexpr (R == 1) sums = traits::broadcast(traits::sum(acc[0]));
+  else sums = traits::sum_rows(acc);
+  const pack<T, Arch> zv = sums + load_part<R, Arch>(b);
+  store_part<R, Arch>(z, zv);
+  if constexpr (Activation::elementwise) store_part<R, Arch>(a, Activation::value(zv));
+}
+
+}  // namespace detail
+
+// z = W x + b and a = f(z) for one sample (x: In values, z and a: Out values).
+template <std::size_t In, std::size_t Out, class Activation, class Arch, class T>
+void dense_forward_one(const T* w, const T* b, const T* x, T* z, T* a) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
+  constexpr std::size_t blocks = Out / L;
+  detail::unrolled<blocks>([&](auto k) {
+    constexpr std::size_t o = decltype(k)::value * L;
+    detail::forward_block<In, L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
+  });
+  if constexpr (Out % L != 0) {
+    constexpr std::size_t o = blocks * L;
+    detail::forward_block<In, Out % L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
+  }
+  if constexpr (!Activation::elementwise) Activation::template forward_rows<Arch>(z, a, Out, 1);
+}
+
+// One sample's backward step through a dense layer, δ = δz (Out values), x = the layer's input
+// (In values):  ∂W = δ xᵀ (dw, overwritten),  ∂b = δ (db, overwritten), and, when Propagate,
+// δx = Wᵀ δ, handed over pack by pack as finish(pack, i, integral_constant<width>) for the
+// values i .. i + width (the caller applies the previous activation's derivative and stores).
+template <std::size_t In, std::size_t Out, bool Propagate, class Arch, class T, class Finish>
+void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Finish&& finish) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
+
+  detail::unrolled<(Out + L - 1) / L>([&](auto k) {
+    constexpr std::size_t o = decltype(k)::value * L;
+    constexpr std::size_t width = detail::pack_width<Out, L>(decltype(k)::value);
+    detail::store_part<width, Arch>(db + o, detail::load_part<width, Arch>(delta + o));
+  });
+
+  // Columns in chunks of up to J packs; rows in groups of G, each group with its own
+  // accumulators so that the FMA chains are Out / G long, not Out.
+  constexpr std::size_t packs = (In + L - 1) / L;
+  constexpr std::size_t J = packs < 4 ? packs : 4;
+  constexpr std::size_t G0 = 16 / J < 8 ? 16 / J : 8;
+  constexpr std::size_t G = Propagate ? (G0 < Out ? G0 : Out) : 1;
+  constexpr std::size_t grouped_end = Out - Out % G;
+
+  detail::unrolled<(packs + J - 1) / J>([&](auto chunk) {
+    constexpr std::size_t j0 = decltype(chunk)::value * J;
+    constexpr std::size_t n = packs - j0 < J ? packs - j0 : J;
+    P xv[n];
+    P acc[G][n];
+    detail::unrolled<n>([&](auto jj) {
+      constexpr std::size_t j = j0 + decltype(jj)::value;
+      xv[jj] = traits::pin(detail::load_part<detail::pack_width<In, L>(j), Arch>(x + j * L));
+      for (std::size_t g = 0; g < G; ++g) acc[g][jj] = traits::broadcast(T(0));
+    });
+    // Row r: ∂W_r = δ_r x and, when propagating, acc += δ_r W_r.
+    auto row = [&](std::size_t r, std::size_t g) {
+      const P d = traits::broadcast(delta[r]);
+      detail::unrolled<n>([&](auto jj) {
+        constexpr std::size_t j = j0 + decltype(jj)::value;
+        constexpr std::size_t width = detail::pack_width<In, L>(j);
+        if constexpr (Propagate) {
+          const P wv = detail::load_part<width, Arch>(w + r * In + j * L);
+          acc[g][jj] = multiply_add<T, Arch>(d, wv, acc[g][jj]);
+        }
+        detail::store_part<width, Arch>(dw + r * In + j * L, d * xv[jj]);
+      });
+    };
+    for (std::size_t r = 0; r < grouped_end; r += G)
+      for (std::size_t g = 0; g < G; ++g) row(r + g, g);
+    for (std::size_t r = grouped_end; r < Out; ++r) row(r, r - grouped_end);
+    if constexpr (Propagate) {
+      detail::unrolled<n>([&](auto jj) {
+        constexpr std::size_t j = j0 + decltype(jj)::value;
+        // Pairwise sum of the G group accumulators.
+        for (std::size_t step = 1; step < G; step *= 2)
+          for (std::size_t g = 0; g + step < G; g += 2 * step) acc[g][jj] += acc[g + step][jj];
+        finish(acc[0][jj], j * L, std::integral_constant<std::size_t, detail::pack_width<In, L>(j)>{});
+      });
+    }
+  });
+}
+
+}  // namespace ctnn::simd
