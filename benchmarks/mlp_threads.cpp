@@ -63,8 +63,10 @@ bool eigen_is_threaded() {
   const eigen_threads two(threads);
   const bool ok = Eigen::nbThreads() == static_cast<int>(threads);
   if (!ok)
-    std::fprintf(stderr, "  Eigen runs on %d thread(s), not %zu: is the benchmark built with "
-                         "OpenMP?\n", Eigen::nbThreads(), threads);
+    std::fprintf(stderr,
+                 "  Eigen runs on %d thread(s), not %zu: is the benchmark built with "
+                 "OpenMP?\n",
+                 Eigen::nbThreads(), threads);
   return ok;
 }
 
@@ -130,7 +132,8 @@ void ctnn_forward_batch(benchmark::State& state, std::size_t batch) {
     benchmark::ClobberMemory();
     row = (row + batch) % mlp::data_rows;
   }
-  bench::report(state, static_cast<double>(batch) * mlp::forward_flops(), static_cast<double>(batch));
+  bench::report(state, static_cast<double>(batch) * mlp::forward_flops(),
+                static_cast<double>(batch));
 }
 
 void eigen_forward_batch(benchmark::State& state, std::size_t batch) {
@@ -145,7 +148,8 @@ void eigen_forward_batch(benchmark::State& state, std::size_t batch) {
     benchmark::ClobberMemory();
     row = (row + batch) % mlp::data_rows;
   }
-  bench::report(state, static_cast<double>(batch) * mlp::forward_flops(), static_cast<double>(batch));
+  bench::report(state, static_cast<double>(batch) * mlp::forward_flops(),
+                static_cast<double>(batch));
 }
 
 const bool registered = [] {

@@ -167,10 +167,12 @@ void check_against_one_thread(std::size_t threads, std::size_t n, std::uint64_t 
   CAPTURE(dx_error);
   CHECK(g_error <= tolerance<T>);
   CHECK(dx_error <= tolerance<T>);
-  CHECK(std::abs(double(l) - double(l_ref)) <= tolerance<T> * std::max(1.0, std::abs(double(l_ref))));
+  CHECK(std::abs(double(l) - double(l_ref)) <=
+        tolerance<T> * std::max(1.0, std::abs(double(l_ref))));
   // The loss alone takes the same forward pass and the same sums as the loss with the gradient.
   CHECK(lb == l);
-  CHECK(std::abs(double(lb) - double(lb_ref)) <= tolerance<T> * std::max(1.0, std::abs(double(lb_ref))));
+  CHECK(std::abs(double(lb) - double(lb_ref)) <=
+        tolerance<T> * std::max(1.0, std::abs(double(lb_ref))));
 }
 
 TEST_CASE_TEMPLATE("threaded loss, gradient and input gradient equal the one-thread ones", T, float,
@@ -207,8 +209,10 @@ TEST_CASE("the chunks: contiguous, covering the batch, non-empty first, on multi
         if (split.begin(k + 1) != n) CHECK(split.begin(k + 1) % 4 == 0);
         largest = std::max(largest, split.begin(k + 1) - split.begin(k));
         // Empty chunks only at the end.
-        if (k >= split.used()) CHECK(split.begin(k) == split.begin(k + 1));
-        else CHECK(split.begin(k) < split.begin(k + 1));
+        if (k >= split.used())
+          CHECK(split.begin(k) == split.begin(k + 1));
+        else
+          CHECK(split.begin(k) < split.begin(k + 1));
       }
       // Balanced: no chunk is more than one 4-sample block above an even share.
       CHECK(largest <= (n + parts - 1) / parts + 4);
@@ -275,8 +279,10 @@ training_result train(std::size_t threads, std::uint64_t seed) {
     const std::size_t first = step * batch % rows;
     const auto xs = std::span<const float>(x).subspan(first * in, batch * in);
     const auto ts = std::span<const float>(t).subspan(first * out, batch * out);
-    if (threads == 0) ctnn::loss_and_gradient_batch(*r.p, loss, xs, ts, *g, *ws);
-    else ctnn::loss_and_gradient_batch(pool, *r.p, loss, xs, ts, *g, *pws);
+    if (threads == 0)
+      ctnn::loss_and_gradient_batch(*r.p, loss, xs, ts, *g, *ws);
+    else
+      ctnn::loss_and_gradient_batch(pool, *r.p, loss, xs, ts, *g, *pws);
     for (std::size_t k = 0; k < r.p->size(); ++k) (*r.p)[k] -= learning_rate * (*g)[k];
   }
   r.after = ctnn::loss_batch(*r.p, loss, x, t, *ws);
@@ -365,8 +371,9 @@ TEST_CASE("contract errors of the threaded passes, thrown before anything is tou
   ctnn::thread_pool bigger(4);
   m = contract_message(
       [&] { ctnn::loss_and_gradient_batch(bigger, *q.p, loss, q.xs(), q.ts(), *g, pws); });
-  CHECK(starts_with(m, "ctnn::loss_and_gradient_batch: the parallel_workspace has buffers for 3 "
-                       "threads, the pool runs 4"));
+  CHECK(starts_with(m,
+                    "ctnn::loss_and_gradient_batch: the parallel_workspace has buffers for 3 "
+                    "threads, the pool runs 4"));
   m = contract_message([&] { ctnn::forward_batch(bigger, *q.p, q.xs(), y, pws); });
   CHECK(starts_with(m, "ctnn::forward_batch: the parallel_workspace"));
 

@@ -23,7 +23,8 @@ namespace {
 // The law's batch check with the threaded pass as the backprop under test.
 template <class Net, class T, class Loss>
 laws::gradcheck_report check_threaded(ctnn::thread_pool& pool, const ctnn::parameters<Net, T>& p,
-                                      const Loss& loss, std::span<const T> x, std::span<const T> t) {
+                                      const Loss& loss, std::span<const T> x,
+                                      std::span<const T> t) {
   auto pd = std::make_unique<ctnn::parameters<Net, double>>();
   auto pws = std::make_unique<ctnn::parallel_workspace<Net, T>>(pool);
   auto wsd = std::make_unique<ctnn::workspace<Net, double>>();
@@ -55,8 +56,8 @@ void check_network(std::uint64_t seed) {
       const auto p = laws::random_parameters<Net, T>(seed + n);
       const auto x = laws::random_values<T>(n * Net::input_size, seed + n + 1);
       const auto t = laws::random_targets<Loss, T>(n, Net::output_size, seed + n + 2);
-      const laws::gradcheck_report r = check_threaded<Net, T>(pool, *p, Loss{}, std::span<const T>(x),
-                                                              std::span<const T>(t));
+      const laws::gradcheck_report r =
+          check_threaded<Net, T>(pool, *p, Loss{}, std::span<const T>(x), std::span<const T>(t));
       CHECK_MESSAGE(r.ok(), r.describe());
     }
   }

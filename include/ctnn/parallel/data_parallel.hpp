@@ -130,7 +130,7 @@ void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p
     const std::size_t m = std::min(Tile, end - s0);
     forward_tile<Arch>(p, x + s0 * in, m, ws);
     total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
-                                             t + s0 * out, m);
+                                              t + s0 * out, m);
     if (g != nullptr)
       backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
                                               dx == nullptr ? nullptr : dx + s0 * in, s0 != begin,
