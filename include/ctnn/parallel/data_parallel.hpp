@@ -15,7 +15,8 @@
 // additions themselves split over the threads by parameter ranges. The chunks depend only on the
 // batch size and the thread count, so for a given thread count the results are bit-identical
 // from run to run (and training is reproducible); across thread counts they differ only by the
-// order of the sums (float rounding).
+// order of the sums (float rounding). A batch of at most 4 samples is one chunk, and runs on the
+// calling thread alone.
 //
 // Contract: the one-thread checks (empty batch, buffer sizes), plus a parallel_workspace made for
 // at least pool.size() threads; all are checked on the calling thread, before any work starts,
@@ -139,6 +140,14 @@ void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p
   pws.loss_of(k) = total;
 }
 
+// f(k) for every thread k of the pool; inline on the calling thread alone when the batch has only
+// one chunk (a few samples), so that tiny batches do not pay for waking the workers.
+template <class F>
+void run_chunks(thread_pool& pool, const batch_split& split, F&& f) {
+  if (split.used() == 1) f(std::size_t{0});
+  else pool.run(f);
+}
+
 // The mean of the per-chunk sums, added in thread order.
 template <class Net, class T, std::size_t Tile>
 T mean_loss(const batch_split& split, parallel_workspace<Net, T, Tile>& pws) {
@@ -159,7 +168,7 @@ void forward_batch(thread_pool& pool, const parameters<Net, T>& p, dynamic_span<
   detail::require_rows("forward_batch", "the output buffer", y.size(), n, out);
   detail::require_threads("forward_batch", pws.threads(), pool.size());
   const detail::batch_split split{n, pool.size()};
-  pool.run([&](std::size_t k) {
+  detail::run_chunks(pool, split, [&](std::size_t k) {
     const std::size_t begin = split.begin(k), end = split.begin(k + 1);
     workspace<Net, T, Tile>& ws = pws.workspace_of(k);
     for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
@@ -180,7 +189,7 @@ T loss_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&, dynami
   detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
   detail::require_threads(where, pws.threads(), pool.size());
   const detail::batch_split split{n, pool.size()};
-  pool.run([&](std::size_t k) {
+  detail::run_chunks(pool, split, [&](std::size_t k) {
     detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
         k, split, p.data(), x.data(), targets.data(), nullptr, nullptr, pws);
   });
@@ -206,7 +215,7 @@ T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const 
   T* dx = input_gradient.empty() ? nullptr : input_gradient.data();
 
   // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
-  pool.run([&](std::size_t k) {
+  detail::run_chunks(pool, split, [&](std::size_t k) {
     if (split.begin(k) == split.begin(k + 1)) return;
     detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
         k, split, p.data(), x.data(), targets.data(),
