@@ -144,8 +144,10 @@ void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p
 // one chunk (a few samples), so that tiny batches do not pay for waking the workers.
 template <class F>
 void run_chunks(thread_pool& pool, const batch_split& split, F&& f) {
-  if (split.used() == 1) f(std::size_t{0});
-  else pool.run(f);
+  if (split.used() == 1)
+    f(std::size_t{0});
+  else
+    pool.run(f);
 }
 
 // The mean of the per-chunk sums, added in thread order.
