@@ -139,6 +139,19 @@ TEST_CASE("fit output: the bar style redraws in place and ends each epoch with i
   }
 }
 
+TEST_CASE("progress printer: a bar interrupted by an error ends its line") {
+  std::ostringstream s;
+  ctnn::progress_printer bar(&s, ctnn::progress_style::bar);
+  bar.begin_epoch(1, 2, 10);
+  bar.update(10, 0.5);
+  bar.interrupt();
+  const std::string text = s.str();
+  CHECK(text.rfind("\repoch 1/2 [====================]  10/10", 0) == 0);
+  CHECK(text.back() == '\n');
+  bar.interrupt();  // nothing drawn since: nothing written
+  CHECK(s.str() == text);
+}
+
 TEST_CASE("fit output: silent with progress none or no stream") {
   CHECK(fit_output(ctnn::progress_style::none, 3).empty());
   ctnn::progress_printer quiet(nullptr, ctnn::progress_style::bar);

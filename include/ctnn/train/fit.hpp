@@ -297,6 +297,7 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
                        : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
+          progress.interrupt();
           const std::string what = std::isnan(l) ? "nan" : (l > 0 ? "inf" : "-inf");
           throw non_finite_loss(
               "ctnn::fit: loss is " + what + " at epoch " + std::to_string(epoch) + ", batch " +

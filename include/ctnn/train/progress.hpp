@@ -173,6 +173,13 @@ class progress_printer {
     drawn_ = false;
   }
 
+  // Ends a bar left half-drawn (the fit is leaving by an exception), so that what is printed
+  // next starts on a line of its own.
+  void interrupt() {
+    if (drawn_) out_->write("\n", 1).flush();
+    drawn_ = false;
+  }
+
   // A line of its own (early stopping, restored weights), in every style but none.
   void note(std::string_view text) {
     if (style_ == progress_style::none) return;
