@@ -15,6 +15,7 @@
 // The scalar architecture and constant evaluation do not come here: they take the tile loops of
 // affine.hpp, which these kernels must agree with (tests/simd/scalar_vs_simd.cpp).
 
+#include <bit>
 #include <cstddef>
 #include <type_traits>
 #include <utility>
@@ -59,19 +60,29 @@ template <std::size_t In, std::size_t R, class Arch, class T>
 inline void row_products(const T* w, const T* x, pack<T, Arch> (&acc)[pack_traits<T, Arch>::lanes]) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  constexpr std::size_t full_end = In - In % L;
-  for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
-  for (std::size_t i = 0; i < full_end; i += L) {
-    const auto xv = traits::pin(traits::load(x + i));
-    for (std::size_t r = 0; r < R; ++r)
-      acc[r] = multiply_add<T, Arch>(traits::load(w + r * In + i), xv, acc[r]);
+  // The first pack of each row starts its accumulator (a product, not an FMA into zeros).
+  // Short rows are unrolled; long ones (e.g. 784 inputs) loop over their full packs.
+  constexpr std::size_t packs = (In + L - 1) / L;
+  auto step = [&](auto width, std::size_t i, bool first) {
+    const auto xv = traits::pin(load_part<decltype(width)::value, Arch>(x + i));
+    for (std::size_t r = 0; r < R; ++r) {
+      const auto wv = load_part<decltype(width)::value, Arch>(w + r * In + i);
+      acc[r] = first ? wv * xv : multiply_add<T, Arch>(wv, xv, acc[r]);
+    }
+  };
+  if constexpr (packs <= 4) {
+    unrolled<packs>([&](auto k) {
+      constexpr std::size_t width = pack_width<In, L>(decltype(k)::value);
+      step(std::integral_constant<std::size_t, width>{}, k * L, k == 0);
+    });
+  } else {
+    using full = std::integral_constant<std::size_t, L>;
+    step(full{}, 0, true);
+    constexpr std::size_t full_end = In - In % L;
+    for (std::size_t i = L; i < full_end; i += L) step(full{}, i, false);
+    if constexpr (full_end < In) step(std::integral_constant<std::size_t, In - full_end>{}, full_end, false);
   }
-  if constexpr (full_end < In) {
-    const auto xv = traits::pin(load_part<In - full_end, Arch>(x + full_end));
-    for (std::size_t r = 0; r < R; ++r)
-      acc[r] = multiply_add<T, Arch>(load_part<In - full_end, Arch>(w + r * In + full_end), xv,
-                                     acc[r]);
-  }
+  for (std::size_t r = R; r < L; ++r) acc[r] = traits::broadcast(T(0));
 }
 
 // z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack.
@@ -96,10 +107,8 @@ void dense_forward_one(const T* w, const T* b, const T* x, T* z, T* a) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t blocks = Out / L;
-  detail::unrolled<blocks>([&](auto k) {
-    constexpr std::size_t o = decltype(k)::value * L;
+  for (std::size_t o = 0; o < blocks * L; o += L)
     detail::forward_block<In, L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
-  });
   if constexpr (Out % L != 0) {
     constexpr std::size_t o = blocks * L;
     detail::forward_block<In, Out % L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
@@ -155,15 +164,20 @@ void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Fi
         detail::store_part<width, Arch>(dw + r * In + j * L, d * xv[jj]);
       });
     };
+    // g is a compile-time index everywhere, so the accumulators stay in registers.
     for (std::size_t r = 0; r < grouped_end; r += G)
-      for (std::size_t g = 0; g < G; ++g) row(r + g, g);
-    for (std::size_t r = grouped_end; r < Out; ++r) row(r, r - grouped_end);
+      detail::unrolled<G>([&](auto g) { row(r + g, g); });
+    detail::unrolled<Out - grouped_end>([&](auto g) { row(grouped_end + g, g); });
     if constexpr (Propagate) {
       detail::unrolled<n>([&](auto jj) {
         constexpr std::size_t j = j0 + decltype(jj)::value;
-        // Pairwise sum of the G group accumulators.
-        for (std::size_t step = 1; step < G; step *= 2)
-          for (std::size_t g = 0; g + step < G; g += 2 * step) acc[g][jj] += acc[g + step][jj];
+        // Pairwise sum of the G group accumulators, unrolled (indices known at compile time).
+        detail::unrolled<std::bit_width(G - 1)>([&](auto level) {
+          constexpr std::size_t step = std::size_t(1) << decltype(level)::value;
+          detail::unrolled<G>([&](auto g) {
+            if constexpr (g % (2 * step) == 0 && g + step < G) acc[g][jj] += acc[g + step][jj];
+          });
+        });
         finish(acc[0][jj], j * L, std::integral_constant<std::size_t, detail::pack_width<In, L>(j)>{});
       });
     }

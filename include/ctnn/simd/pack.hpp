@@ -88,13 +88,17 @@ template <std::size_t Count>
 inline __m512d avx512_load_first(const double* p) {
   return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << Count) - 1), p);
 }
+// One value is stored as a scalar: a later scalar load of it (a loss reading a 1-wide output)
+// is then forwarded from the store, which AMD cores do not do for masked stores.
 template <std::size_t Count>
 inline void avx512_store_first(float* p, __m512 v) {
-  _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << Count) - 1), v);
+  if constexpr (Count == 1) _mm_store_ss(p, _mm512_castps512_ps128(v));
+  else _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << Count) - 1), v);
 }
 template <std::size_t Count>
 inline void avx512_store_first(double* p, __m512d v) {
-  _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << Count) - 1), v);
+  if constexpr (Count == 1) _mm_store_sd(p, _mm512_castpd512_pd128(v));
+  else _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << Count) - 1), v);
 }
 #endif
 
