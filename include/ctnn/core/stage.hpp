@@ -76,10 +76,13 @@ struct affine_stage {
                                                 gradient + bias_offset, n, accumulate);
   }
 
-  // One sample (SIMD architectures): z = W a_prev + b, a = f(z).
+  // One sample (SIMD architectures): z = W a_prev + b, a = f(z), stored; a_prev comes and a
+  // goes as packs (simd::vector_packs), from stage to stage in registers.
   template <class Arch, class T>
-  static void forward_one(const T* parameters, const T* a_prev, T* z, T* a) {
-    simd::dense_forward_one<In, Out, Activation, Arch>(
+  static simd::vector_packs<T, Arch, Out> forward_one(const T* parameters,
+                                                      const simd::vector_packs<T, Arch, In>& a_prev,
+                                                      T* z, T* a) {
+    return simd::dense_forward_one<In, Out, Activation, Arch>(
         parameters + weight_offset, parameters + bias_offset, a_prev, z, a);
   }
 

@@ -124,6 +124,14 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 template <class Arch, class T>
 inline constexpr bool has_sample_kernels = simd::lanes<T, Arch> > 1;
 
+// Stage K onward, a_prev the previous stage's activations (or the input) as packs.
+template <std::size_t K, class Arch, class Net, class T, class Packs>
+void forward_stages(const T* p, const Packs& a_prev, workspace<Net, T, 1>& ws) {
+  using S = typename Net::template stage<K>;
+  const auto a = S::template forward_one<Arch>(p, a_prev, ws.template z_of<S>(), ws.template a_of<S>());
+  if constexpr (K + 1 < Net::stage_count) forward_stages<K + 1, Arch>(p, a, ws);
+}
+
 // flatten: the whole pass, kernels and activations included, becomes one function, so values
 // cross from stage to stage in registers and no pack array is passed through memory.
 template <class Arch, class Net, class T>
@@ -132,11 +140,7 @@ template <class Arch, class Net, class T>
     forward_tile<Arch>(p, x, 1, ws);
   } else {
     if (std::is_constant_evaluated()) return forward_tile<simd::scalar_arch>(p, x, 1, ws);
-    boost::hana::for_each(Net::stages, [&](auto stage) {
-      using S = typename decltype(stage)::type;
-      S::template forward_one<Arch>(p, stage_input<Net, S>(x, ws), ws.template z_of<S>(),
-                                    ws.template a_of<S>());
-    });
+    forward_stages<0, Arch>(p, simd::load_vector<Net::input_size, Arch>(x), ws);
   }
 }
 

@@ -54,17 +54,40 @@ inline constexpr std::size_t pack_width(std::size_t j) {
   return (j + 1) * L <= N ? L : N - j * L;
 }
 
+}  // namespace detail
+
+// A vector of N values held as packs (lanes past N are 0): how one stage hands its activations
+// to the next in registers, instead of a store and a reload on the latency chain of the pass.
+template <class T, class Arch, std::size_t N>
+struct vector_packs {
+  static constexpr std::size_t count = (N + pack_traits<T, Arch>::lanes - 1) / pack_traits<T, Arch>::lanes;
+  pack<T, Arch> v[count];
+};
+
+template <std::size_t N, class Arch, class T>
+inline vector_packs<T, Arch, N> load_vector(const T* p) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  vector_packs<T, Arch, N> x;
+  detail::unrolled<vector_packs<T, Arch, N>::count>([&](auto k) {
+    x.v[k] = detail::load_part<detail::pack_width<N, L>(decltype(k)::value), Arch>(p + k * L);
+  });
+  return x;
+}
+
+namespace detail {
+
 // R rows (R ≤ L) of W starting at w, each dotted with x along In: acc[r] holds row r's products,
 // to be summed across lanes; acc[R..L) are 0.
 template <std::size_t In, std::size_t R, class Arch, class T>
-inline void row_products(const T* w, const T* x, pack<T, Arch> (&acc)[pack_traits<T, Arch>::lanes]) {
+inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
+                         pack<T, Arch> (&acc)[pack_traits<T, Arch>::lanes]) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   // The first pack of each row starts its accumulator (a product, not an FMA into zeros).
   // Short rows are unrolled; long ones (e.g. 784 inputs) loop over their full packs.
   constexpr std::size_t packs = (In + L - 1) / L;
   auto step = [&](auto width, std::size_t i, bool first) {
-    const auto xv = traits::pin(load_part<decltype(width)::value, Arch>(x + i));
+    const auto xv = x.v[i / L];
     for (std::size_t r = 0; r < R; ++r) {
       const auto wv = load_part<decltype(width)::value, Arch>(w + r * In + i);
       acc[r] = first ? wv * xv : multiply_add<T, Arch>(wv, xv, acc[r]);
@@ -85,9 +108,11 @@ inline void row_products(const T* w, const T* x, pack<T, Arch> (&acc)[pack_trait
   for (std::size_t r = R; r < L; ++r) acc[r] = traits::broadcast(T(0));
 }
 
-// z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack.
+// z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack; returns a's
+// pack (lanes past R are 0).
 template <std::size_t In, std::size_t R, class Activation, class Arch, class T>
-inline void forward_block(const T* w, const T* b, const T* x, T* z, T* a) {
+inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T, Arch, In>& x,
+                                   T* z, T* a) {
   using traits = pack_traits<T, Arch>;
   pack<T, Arch> acc[traits::lanes];
   row_products<In, R, Arch>(w, x, acc);
@@ -96,24 +121,43 @@ inline void forward_block(const T* w, const T* b, const T* x, T* z, T* a) {
   else sums = traits::sum_rows(acc);
   const pack<T, Arch> zv = sums + load_part<R, Arch>(b);
   store_part<R, Arch>(z, zv);
-  if constexpr (Activation::elementwise) store_part<R, Arch>(a, Activation::value(zv));
+  if constexpr (Activation::elementwise) {
+    pack<T, Arch> av = Activation::value(zv);
+    store_part<R, Arch>(a, av);
+    if constexpr (R < traits::lanes) av = traits::template keep_first<R>(av);
+    return av;
+  } else {
+    return zv;
+  }
 }
 
 }  // namespace detail
 
-// z = W x + b and a = f(z) for one sample (x: In values, z and a: Out values).
+// z = W x + b and a = f(z) for one sample (x: In values, z and a: Out values, stored); returns
+// a as packs for the next stage.
 template <std::size_t In, std::size_t Out, class Activation, class Arch, class T>
-void dense_forward_one(const T* w, const T* b, const T* x, T* z, T* a) {
+vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
+                                             const vector_packs<T, Arch, In>& x, T* z, T* a) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t blocks = Out / L;
-  for (std::size_t o = 0; o < blocks * L; o += L)
-    detail::forward_block<In, L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
+  vector_packs<T, Arch, Out> result;
+  auto block = [&](std::size_t k) {
+    const std::size_t o = k * L;
+    result.v[k] = detail::forward_block<In, L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
+  };
+  if constexpr (blocks <= 8) detail::unrolled<blocks>(block);  // result stays in registers
+  else for (std::size_t k = 0; k < blocks; ++k) block(k);
   if constexpr (Out % L != 0) {
     constexpr std::size_t o = blocks * L;
-    detail::forward_block<In, Out % L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
+    result.v[blocks] =
+        detail::forward_block<In, Out % L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
   }
-  if constexpr (!Activation::elementwise) Activation::template forward_rows<Arch>(z, a, Out, 1);
+  if constexpr (!Activation::elementwise) {
+    Activation::template forward_rows<Arch>(z, a, Out, 1);
+    result = load_vector<Out, Arch>(a);
+  }
+  return result;
 }
 
 // One sample's backward step through a dense layer, δ = δz (Out values), x = the layer's input

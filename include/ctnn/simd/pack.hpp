@@ -37,6 +37,8 @@ template <std::size_t Count, class T>
 T avx512_load_first(const T* p);
 template <std::size_t Count, class T, class V>
 void avx512_store_first(T* p, const V& v);
+template <std::size_t Count, class V>
+V avx512_keep_first(const V& v);
 #else
 template <class Arch>
 inline constexpr bool is_avx512 = std::is_base_of_v<xsimd::avx512f, Arch>;
@@ -100,6 +102,14 @@ inline void avx512_store_first(double* p, __m512d v) {
   if constexpr (Count == 1) _mm_store_sd(p, _mm512_castpd512_pd128(v));
   else _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << Count) - 1), v);
 }
+template <std::size_t Count>
+inline __m512 avx512_keep_first(__m512 v) {
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>((1u << Count) - 1), v);
+}
+template <std::size_t Count>
+inline __m512d avx512_keep_first(__m512d v) {
+  return _mm512_maskz_mov_pd(static_cast<__mmask8>((1u << Count) - 1), v);
+}
 #endif
 
 }  // namespace detail
@@ -162,6 +172,19 @@ struct pack_traits {
       alignas(64) T buffer[lanes];
       v.store_aligned(buffer);
       for (std::size_t k = 0; k < Count; ++k) p[k] = buffer[k];
+    }
+  }
+  // v with lanes [Count, lanes) set to 0 (0 < Count < lanes).
+  template <std::size_t Count>
+  static type keep_first(const type& v) {
+    static_assert(Count > 0 && Count < lanes);
+    if constexpr (detail::is_avx512<Arch>) {
+      return detail::avx512_keep_first<Count>(v);
+    } else {
+      alignas(64) T buffer[lanes];
+      v.store_aligned(buffer);
+      for (std::size_t k = Count; k < lanes; ++k) buffer[k] = T(0);
+      return type::load_aligned(buffer);
     }
   }
   // Keeps a loaded value in a register. In register-blocked kernels GCC otherwise folds each
