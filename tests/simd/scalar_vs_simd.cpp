@@ -202,4 +202,68 @@ TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: mish, gelu, softmax inside, w
   }
 }
 
+// ---- single-sample kernels (simd/matvec.hpp) on every width 1..33 --------------------------------
+// One sample takes its own kernels on SIMD architectures: rows reduced L at a time, masked
+// remainders, the previous activation's derivative applied by the backward kernel. Each width
+// W in 1..33 appears as an input width, a hidden width and an output width, next to widths that
+// are not multiples of the pack width either, with an activation whose derivative reads z (elu)
+// and one that reads a (tanh) between the layers.
+
+template <std::size_t W>
+using width_net = ctnn::network<ctnn::input<W>, ctnn::dense<34 - W>, ctnn::tanh, ctnn::dense<W>,
+                                ctnn::elu<>, ctnn::dense<W % 7 + 1>, ctnn::sigmoid, ctnn::dense<W>>;
+
+template <class Net, class T>
+void compare_single_sample(std::uint64_t seed) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  std::mt19937_64 rng(seed);
+  auto p = std::make_unique<ctnn::parameters<Net, T>>();
+  randomize(*p, rng);
+  std::array<T, in> x{};
+  std::uniform_real_distribution<double> u(-2, 2);
+  for (auto& v : x) v = T(u(rng));
+  const std::vector<T> t = targets_for<ctnn::squared_error, T>(1, out, rng);
+  const std::span<const T, out> target(t.data(), out);
+  const ctnn::squared_error loss{};
+
+  const auto y_simd = ctnn::forward<simd>(*p, x);
+  const auto y_scalar = ctnn::forward<scalar>(*p, x);
+  const T c_simd = ctnn::loss<simd>(*p, loss, x, target);
+  const T c_scalar = ctnn::loss<scalar>(*p, loss, x, target);
+  auto g_simd = std::make_unique<ctnn::gradient<Net, T>>();
+  auto g_scalar = std::make_unique<ctnn::gradient<Net, T>>();
+  auto g_simd_dx = std::make_unique<ctnn::gradient<Net, T>>();
+  std::array<T, in> dx_simd{}, dx_scalar{};
+  const T cg_simd = ctnn::loss_and_gradient<simd>(*p, loss, x, target, *g_simd);
+  const T cg_simd_dx = ctnn::loss_and_gradient<simd>(*p, loss, x, target, *g_simd_dx, dx_simd);
+  const T cg_scalar = ctnn::loss_and_gradient<scalar>(*p, loss, x, target, *g_scalar, dx_scalar);
+
+  constexpr std::size_t width = Net::max_width;
+  check_same<T>(y_simd, y_scalar, width, "forward");
+  check_same(c_simd, c_scalar, width, "loss");
+  check_same(cg_simd, cg_scalar, width, "loss_and_gradient");
+  check_same(cg_simd_dx, cg_scalar, width, "loss_and_gradient with ∇ₓC");
+  check_same<T>(g_simd->flat(), g_scalar->flat(), width, "∂C/∂parameters");
+  check_same<T>(g_simd_dx->flat(), g_scalar->flat(), width, "∂C/∂parameters with ∇ₓC");
+  check_same<T>(dx_simd, dx_scalar, width, "∇ₓC");
+}
+
+template <std::size_t W, class T>
+void compare_width() {
+  CAPTURE(W);
+  compare_single_sample<width_net<W>, T>(100 + W);
+}
+
+TEST_CASE("single-sample kernels agree with the scalar architecture: float, widths 1-33") {
+  []<std::size_t... K>(std::index_sequence<K...>) {
+    (compare_width<K + 1, float>(), ...);
+  }(std::make_index_sequence<33>{});
+}
+
+TEST_CASE("single-sample kernels agree with the scalar architecture: double, widths around 4, 8, 16") {
+  []<std::size_t... W>(std::index_sequence<W...>) {
+    (compare_width<W, double>(), ...);
+  }(std::index_sequence<1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33>{});
+}
+
 }  // namespace
