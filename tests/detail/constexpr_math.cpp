@@ -83,3 +83,35 @@ TEST_CASE("float arguments: the constexpr path rounds once from double") {
     CHECK(static_cast<float>(cm::tanh(x)) == doctest::Approx(std::tanh(x)).epsilon(1e-6));
   }
 }
+
+// The float pack tanh is ctnn's own rational fit (simd/math.hpp), not xsimd's: every float in
+// [-12, 12] in steps of 2⁻¹⁰ against std::tanh in double, in ulp of the float result.
+TEST_CASE("float pack tanh: within 6 ulp of tanh, exactly ±1 from |x| = 9, odd, NaN stays NaN") {
+  using V = xsimd::batch<float>;
+  std::vector<float> xs;
+  for (int k = -12 * 1024; k <= 12 * 1024; ++k) xs.push_back(static_cast<float>(k) / 1024.0f);
+  for (float x : {1e-30f, 1e-7f, 3e-4f, 8.99f, 9.0f, 100.0f, std::numeric_limits<float>::max(),
+                  std::numeric_limits<float>::infinity()}) {
+    xs.push_back(x);
+    xs.push_back(-x);
+  }
+  auto ulps_float = [](float a, float b) {
+    if (a == b) return 0.0;
+    const float unit = std::nextafter(std::abs(b), 2.0f) - std::abs(b);
+    return std::abs(static_cast<double>(a) - b) / unit;
+  };
+  double worst = 0;
+  for (const float x : xs) {
+    CAPTURE(x);
+    const float ours = ctnn::math::tanh(V(x)).get(0);
+    const float reference = static_cast<float>(std::tanh(static_cast<double>(x)));
+    worst = std::max(worst, ulps_float(ours, reference));
+    CHECK(ctnn::math::tanh(V(-x)).get(0) == -ours);
+    CHECK(std::abs(ours) <= 1.0f);
+    if (std::abs(x) >= 9.0f) CHECK(std::abs(ours) == 1.0f);
+  }
+  MESSAGE("float pack tanh: worst ", worst, " ulp");
+  CHECK(worst <= 6.0);
+  CHECK(std::isnan(ctnn::math::tanh(V(std::numeric_limits<float>::quiet_NaN())).get(0)));
+  CHECK(std::signbit(ctnn::math::tanh(V(-0.0f)).get(0)));
+}
