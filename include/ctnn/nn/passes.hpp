@@ -108,9 +108,13 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
     forward_tile<Arch>(p, x + s0 * in, m, ws);
     total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
                                              t + s0 * out, m);
-    if (g != nullptr)
-      backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
-                                              dx == nullptr ? nullptr : dx + s0 * in, s0 != 0, ws);
+    // A network without a derivative (step, sign) has a loss but no backward pass; the public
+    // gradient passes refuse it at compile time (require_differentiable).
+    if constexpr (autodiff::differentiable<Net>()) {
+      if (g != nullptr)
+        backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
+                                                dx == nullptr ? nullptr : dx + s0 * in, s0 != 0, ws);
+    }
   }
   return static_cast<T>(total / static_cast<double>(n));
 }
@@ -159,22 +163,24 @@ template <class Arch, class Net, class T, class Loss>
     forward_sample<Arch>(p, x, ws);
     const T loss =
         Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t, 1);
-    if (g == nullptr) return loss;
-    // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
-    Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
-                                           ws.delta[0].data(), 1, T(1));
-    boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
-      using S = typename decltype(stage)::type;
-      const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
-      if constexpr (S::index == 0) {
-        S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, g, dx);
-      } else {
-        using prev = typename Net::template stage<S::index - 1>;
-        S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
-                                             ws.template a_of<prev>(), g,
-                                             ws.delta[(stages - S::index) % 2].data());
-      }
-    });
+    if (g == nullptr || !autodiff::differentiable<Net>()) return loss;
+    if constexpr (autodiff::differentiable<Net>()) {
+      // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
+      Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
+                                             ws.delta[0].data(), 1, T(1));
+      boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
+        using S = typename decltype(stage)::type;
+        const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
+        if constexpr (S::index == 0) {
+          S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, g, dx);
+        } else {
+          using prev = typename Net::template stage<S::index - 1>;
+          S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
+                                               ws.template a_of<prev>(), g,
+                                               ws.delta[(stages - S::index) % 2].data());
+        }
+      });
+    }
     return loss;
   }
 }
@@ -221,6 +227,7 @@ constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dy
                           dynamic_span<const T> targets, gradient<Net, T>& g,
                           workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {}) {
   static_assert(detail::loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
   constexpr const char* where = "loss_and_gradient_batch";
   const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
   detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
@@ -265,6 +272,7 @@ template <class Arch = simd::default_arch, class Net, class T, loss_function Los
 constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
                     fixed_span<const T, Net::output_size> target, gradient<Net, T>& g) {
   static_assert(detail::loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
   workspace<Net, T, 1> ws;
   return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(p.data(), x.data(), target.data(),
                                                              g.data(), nullptr, ws);
@@ -276,6 +284,7 @@ constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_sp
                     fixed_span<const T, Net::output_size> target, gradient<Net, T>& g,
                     fixed_span<T, Net::input_size> input_gradient) {
   static_assert(detail::loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
   workspace<Net, T, 1> ws;
   return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(
       p.data(), x.data(), target.data(), g.data(), input_gradient.data(), ws);
