@@ -131,7 +131,7 @@ struct sequential_graph {
     // The template arguments below repeat the branch's condition so that they stay dependent
     // (a non-dependent failing check would fire even in a branch that is not taken).
     if constexpr (sizeof...(Layers) == 0) {
-      return shape_error::network_must_start_with_input<(sizeof...(Layers) != 0)>::ok;
+      return shape_error::network_has_no_layers<(sizeof...(Layers) != 0)>::ok;
     } else if constexpr (plan.kind[0] != layer_kind::input) {
       return shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>::ok;
     } else if constexpr (plan.stage_count == 0) {
