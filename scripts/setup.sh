@@ -11,6 +11,7 @@ packages=(
   meson ninja-build pkg-config python3
   zlib1g-dev dataset-fashion-mnist
   libbenchmark-dev libeigen3-dev
+  time              # /usr/bin/time: peak memory of a build (scripts/compile_budget.sh)
   libclang-rt-dev   # clang's sanitizer runtimes (only recommended by clang, so not pulled in)
 )
 
