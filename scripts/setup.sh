@@ -12,6 +12,7 @@ packages=(
   zlib1g-dev dataset-fashion-mnist
   libbenchmark-dev libeigen3-dev
   time              # /usr/bin/time: peak memory of a build (scripts/compile_budget.sh)
+  graphviz          # dot: examples/inspect renders its graphs to SVG (and so checks the DOT)
   libclang-rt-dev   # clang's sanitizer runtimes (only recommended by clang, so not pulled in)
 )
 
