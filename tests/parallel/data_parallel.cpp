@@ -31,66 +31,7 @@
 
 #include "../laws/gradcheck.hpp"
 
-// ---- counting replacements of the global allocation functions ---------------------------------
-// ThreadSanitizer links its own operator new and delete whole, so a build under it cannot replace
-// them: there the replacements and the allocation test are left out (the rest still runs).
-#if defined(__SANITIZE_THREAD__)
-#define CTNN_TEST_UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define CTNN_TEST_UNDER_TSAN 1
-#endif
-#endif
-
-#if !defined(CTNN_TEST_UNDER_TSAN)
-
-namespace {
-std::atomic<std::size_t> allocations{0};
-void* counted(std::size_t size, std::size_t align) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  if (align <= alignof(std::max_align_t)) return std::malloc(size == 0 ? 1 : size);
-  const std::size_t rounded = (size + align - 1) / align * align;
-  return std::aligned_alloc(align, rounded == 0 ? align : rounded);
-}
-void* counted_or_throw(std::size_t size, std::size_t align) {
-  if (void* p = counted(size, align)) return p;
-  throw std::bad_alloc();
-}
-constexpr std::size_t plain = alignof(std::max_align_t);
-}  // namespace
-
-void* operator new(std::size_t n) { return counted_or_throw(n, plain); }
-void* operator new[](std::size_t n) { return counted_or_throw(n, plain); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted(n, plain); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted(n, plain); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  return counted_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-  return counted_or_throw(n, static_cast<std::size_t>(a));
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted(n, static_cast<std::size_t>(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-  return counted(n, static_cast<std::size_t>(a));
-}
-// Every block comes from the malloc family. Not inlined, so that g++ does not pair an inlined
-// free() with `new` (-Wmismatched-new-delete).
-[[gnu::noinline]] static void release(void* p) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-#endif
+#include "../support/counting_new.hpp"
 
 namespace {
 
@@ -388,20 +329,20 @@ TEST_CASE("contract errors of the threaded passes, thrown before anything is tou
 }
 
 // ---- allocation ------------------------------------------------------------------------------
-#if !defined(CTNN_TEST_UNDER_TSAN)
+#if CTNN_TEST_COUNTS_ALLOCATIONS
 
 TEST_CASE("no allocation in the threaded passes once the pool and workspace exist") {
   // The counter sees allocations on every thread (and can fail): a worker that allocates.
   {
     ctnn::thread_pool pool(2);
-    const std::size_t before = allocations.load();
+    const std::size_t before = ctnn_test::allocation_count();
     pool.run([](std::size_t k) {
       if (k == 1) {
         auto* volatile v = new int(3);
         delete v;
       }
     });
-    CHECK(allocations.load() == before + 1);
+    CHECK(ctnn_test::allocation_count() == before + 1);
   }
 
   using T = float;
@@ -414,7 +355,7 @@ TEST_CASE("no allocation in the threaded passes once the pool and workspace exis
     ctnn::thread_pool pool(threads);
     auto pws = std::make_unique<ctnn::parallel_workspace<mnist_net, T>>(pool);
     double sink = 0;
-    const std::size_t before = allocations.load();
+    const std::size_t before = ctnn_test::allocation_count();
     for (int r = 0; r < 3; ++r)
       for (std::size_t n : batch_sizes) {
         const auto x = q.xs().first(n * mnist_net::input_size);
@@ -426,7 +367,7 @@ TEST_CASE("no allocation in the threaded passes once the pool and workspace exis
         ctnn::forward_batch(pool, *q.p, x, std::span<T>(y).first(t.size()), *pws);
         sink += y[0] + (*g)[0];
       }
-    CHECK(allocations.load() == before);
+    CHECK(ctnn_test::allocation_count() == before);
     CHECK(std::isfinite(sink));
   }
 }

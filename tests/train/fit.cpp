@@ -24,65 +24,7 @@
 #include <string>
 #include <vector>
 
-// ---- counting replacements of the global allocation functions (as tests/nn/allocation.cpp) ----
-
-namespace {
-
-std::atomic<std::size_t> allocations{0};
-
-void* counted_malloc(std::size_t size) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  return std::malloc(size == 0 ? 1 : size);
-}
-
-void* counted_aligned(std::size_t size, std::align_val_t alignment) {
-  allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto align = static_cast<std::size_t>(alignment);
-  const std::size_t rounded = (size + align - 1) / align * align;
-  return std::aligned_alloc(align, rounded == 0 ? align : rounded);
-}
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (void* p = counted_malloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-  if (void* p = counted_malloc(size)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return counted_malloc(size); }
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-  return counted_malloc(size);
-}
-void* operator new(std::size_t size, std::align_val_t alignment) {
-  if (void* p = counted_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size, std::align_val_t alignment) {
-  if (void* p = counted_aligned(size, alignment)) return p;
-  throw std::bad_alloc();
-}
-void* operator new(std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return counted_aligned(size, alignment);
-}
-void* operator new[](std::size_t size, std::align_val_t alignment, const std::nothrow_t&) noexcept {
-  return counted_aligned(size, alignment);
-}
-[[gnu::noinline]] static void release(void* p) noexcept { std::free(p); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { release(p); }
+#include "../support/counting_new.hpp"
 
 namespace {
 
@@ -462,9 +404,9 @@ TEST_CASE("fit: the number of allocations does not depend on the number of steps
     o.early_stop = ctnn::early_stopping{.patience = 1000};  // bookkeeping runs, never stops
     o.clip_norm = 1.0;
     o.threads = threads;
-    const std::size_t before = allocations.load();
+    const std::size_t before = ctnn_test::allocation_count();
     const auto r = ctnn::fit(p, loss, *opt, ctnn::cosine_lr(0.01, 500), d.data(), o);
-    const std::size_t used = allocations.load() - before;
+    const std::size_t used = ctnn_test::allocation_count() - before;
     REQUIRE(r.history.size() == epochs);
     return used;
   };
