@@ -14,6 +14,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "../support/contract_message.hpp"
+
 namespace {
 
 // 3 inputs, 2 outputs: every size below is unambiguous in a message.
@@ -22,23 +24,7 @@ using net =
 
 static_assert(std::is_base_of_v<std::invalid_argument, ctnn::contract_error>);
 
-// The what() of the contract_error `call` throws, or a note that it threw none.
-template <class F>
-std::string contract_message(F call) {
-  try {
-    call();
-  } catch (const ctnn::contract_error& e) {
-    return e.what();
-  }
-  return "(no ctnn::contract_error was thrown)";
-}
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using ctnn_test::contains, ctnn_test::contract_message, ctnn_test::starts_with;
 
 template <class T>
 constexpr T sentinel = T(-12345.5);

@@ -31,6 +31,7 @@
 
 #include "../laws/gradcheck.hpp"
 
+#include "../support/contract_message.hpp"
 #include "../support/counting_new.hpp"
 
 namespace {
@@ -248,19 +249,7 @@ TEST_CASE("training with 2 threads twice from one seed gives bit-identical weigh
 
 // ---- contract --------------------------------------------------------------------------------
 
-template <class F>
-std::string contract_message(F call) {
-  try {
-    call();
-  } catch (const ctnn::contract_error& e) {
-    return e.what();
-  }
-  return "(no ctnn::contract_error was thrown)";
-}
-
-bool starts_with(const std::string& text, const std::string& prefix) {
-  return text.rfind(prefix, 0) == 0;
-}
+using ctnn_test::contract_message, ctnn_test::starts_with;
 
 TEST_CASE("contract errors of the threaded passes, thrown before anything is touched") {
   using T = double;
