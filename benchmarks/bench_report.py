@@ -8,7 +8,8 @@ run had no repetitions). Prints, last, one line per case:
   bench: case=<case> ns_per_sample=<x> gflops=<y> vs_eigen=<ratio> peak_fraction=<f>
 
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
-FMA peak measured in the same run (the faster of the fma_peak variants).
+FMA peak measured in the same run (the faster of the fma_peak variants, one core), times N for a
+case on N threads.
 
 Cases on several threads ("<case>/threads:N", N > 1) are timed by the wall clock (registered with
 ->UseRealTime(), which Google Benchmark marks by appending "/real_time" to the name; the suffix is
@@ -28,8 +29,13 @@ import sys
 
 
 def load(path):
-    with open(path) as f:
-        data = json.load(f)
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        # Google Benchmark leaves the file empty when --benchmark_filter matches nothing.
+        sys.exit(f"bench_report.py: no results in {path} ({e}); did --benchmark_filter match any "
+                 "case? (list them with build-bench/benchmarks/ctnn_bench --benchmark_list_tests)")
     runs = {}
     for b in data["benchmarks"]:
         if b.get("run_type", "iteration") != "iteration" or "error_occurred" in b:
@@ -101,7 +107,7 @@ def main():
             sys.exit(f"bench_report.py: {c}: time units differ")
         line = (f"bench: case={display(c)} ns_per_sample={a['ns_per_sample']:.4g} "
                 f"gflops={a['gflops']:.3g} vs_eigen={e['time'] / a['time']:.3f} "
-                f"peak_fraction={a['gflops'] / peak:.3f}")
+                f"peak_fraction={a['gflops'] / (peak * threads_of(c)):.3f}")
         one = one_thread_twin(c, stats)
         if one is not None:
             if one["unit"] != a["unit"]:
@@ -112,6 +118,12 @@ def main():
 
 def display(case):
     return case[: -len(REAL_TIME)] if case.endswith(REAL_TIME) else case
+
+
+def threads_of(case):
+    """N of "<case>/threads:N" (1 without a threads part): the peak of N cores is N × one core's."""
+    m = re.search(r"/threads:(\d+)$", display(case))
+    return int(m.group(1)) if m else 1
 
 
 def one_thread_twin(case, stats):
