@@ -208,9 +208,17 @@ void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Fi
         detail::store_part<width, Arch>(dw + r * In + j * L, d * xv[jj]);
       });
     };
-    // g is a compile-time index everywhere, so the accumulators stay in registers.
-    for (std::size_t r = 0; r < grouped_end; r += G)
-      detail::unrolled<G>([&](auto g) { row(r + g, g); });
+    // g is a compile-time index everywhere, so the accumulators stay in registers. Short
+    // layers are unrolled whole: as a loop of few trips, GCC keeps some accumulators on the
+    // stack, and every trip then waits for their store to reach the next load.
+    if constexpr (Out * n <= 64) {
+      detail::unrolled<grouped_end / G>([&](auto k) {
+        detail::unrolled<G>([&](auto g) { row(decltype(k)::value * G + g, g); });
+      });
+    } else {
+      for (std::size_t r = 0; r < grouped_end; r += G)
+        detail::unrolled<G>([&](auto g) { row(r + g, g); });
+    }
     detail::unrolled<Out - grouped_end>([&](auto g) { row(grouped_end + g, g); });
     if constexpr (Propagate) {
       detail::unrolled<n>([&](auto jj) {
