@@ -2,7 +2,7 @@
 # Installs what is needed (scripts/setup.sh, which includes the Fashion-MNIST data set), builds
 # the fashion_mnist example in ./build (release) and runs it with its defaults: an MLP trained
 # with ctnn::fit, its progress, the test accuracy and throughput, and the learning curves in
-# ./fashion_mnist_curves.svg. The last line is
+# build/fashion_mnist_curves.svg (next to the program). The last line is
 #   result: test_accuracy=<x> train_seconds=<s> samples_per_second=<n>
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,4 +17,5 @@ else
 fi
 
 meson compile -C build fashion_mnist
-./build/examples/fashion_mnist "$@"
+# The curves go next to the build; a --plot given to this script comes later and wins.
+./build/examples/fashion_mnist --plot build/fashion_mnist_curves.svg "$@"
