@@ -46,6 +46,11 @@ else
   # deciding a figure; the spread is printed so the noise is visible.
   run=(--benchmark_min_time=0.5 --benchmark_repetitions=3)
 fi
+# Eigen's threads are OpenMP's. Left to spin (libgomp's default) they keep the second core busy
+# after each Eigen case, and the next 2-thread ctnn case ran at 1.50x one thread instead of 1.89x;
+# passive waiting is also faster for Eigen's own 2-thread cases on this 2-core machine
+# (2368 against 2515 ns per sample at batch 256).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 json=$dir/bench-results.json
 "$dir/benchmarks/ctnn_bench" "${run[@]}" --benchmark_out="$json" --benchmark_out_format=json \
   "${extra[@]}"
