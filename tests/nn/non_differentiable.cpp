@@ -4,6 +4,7 @@
 //   - a hand-wired threshold network (XOR from step units) gives the truth table;
 //   - forward passes of a random step/sign network against a naive reference in double, single
 //     sample and batches over several tiles, SIMD and scalar, and at compile time;
+//   - the mean loss (squared error), one-thread and threaded, against the reference;
 //   - the compile-time trait that the backward graph uses says which networks can be
 //     differentiated. (That differentiating one is refused, with the layer named, is
 //     tests/compile_fail/non_differentiable_gradient_check_ko.cpp.)
@@ -182,6 +183,27 @@ TEST_CASE_TEMPLATE("step and sign inside a network: forward passes against a nai
       CHECK(std::abs(static_cast<double>(single[k]) - expected[k]) <= tolerance);
     }
   }
+
+  // The loss passes run too, on one thread and on a pool: the mean squared error against the
+  // reference outputs (loss needs no derivative, so it must compile for these networks).
+  const std::vector<T> targets(n * 3, T(0.25));
+  double expected_loss = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    const mixed_output reference = mixed_reference(pd, xd.data() + 5 * s);
+    for (std::size_t k = 0; k < 3; ++k)
+      expected_loss += 0.5 * (reference.y[k] - 0.25) * (reference.y[k] - 0.25);
+  }
+  expected_loss /= static_cast<double>(n);
+  ctnn::thread_pool pool(2);
+  ctnn::parallel_workspace<mixed_net, T> pws(pool);
+  const T one_thread = ctnn::loss_batch(p, ctnn::squared_error{}, x, targets, ws);
+  const T threaded = ctnn::loss_batch(pool, p, ctnn::squared_error{}, x, targets, pws);
+  CHECK(std::abs(static_cast<double>(one_thread) - expected_loss) <= tolerance);
+  CHECK(std::abs(static_cast<double>(threaded) - expected_loss) <= tolerance);
+  std::vector<T> y_threaded(n * 3);
+  ctnn::forward_batch(pool, p, x, y_threaded, pws);
+  for (std::size_t k = 0; k < y.size(); ++k)
+    CHECK(std::abs(static_cast<double>(y_threaded[k]) - static_cast<double>(y[k])) <= tolerance);
 }
 
 // The trait the backward graph and gradient_check use.

@@ -87,24 +87,29 @@ constexpr bool loss_fits() {
   return Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>();
 }
 
+// Samples [begin, end) of a batch, tile by tile: returns their summed loss; when g is not null,
+// writes to g the gradient of scale × that sum (the first tile writes, the others add, so g needs
+// no zeroing), and when dx is not null, the rows of ∇ₓ(scale × sum). The one-thread batch passes
+// run it over the whole batch with scale 1/n; the threaded ones (parallel/data_parallel.hpp) over
+// each thread's chunk, with 1/n of the whole batch.
 // Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
 // have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
 // positives for the paths with more samples than the buffers hold.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-[[gnu::noinline]] constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
-                                   workspace<Net, T, Tile>& ws) {
+[[gnu::noinline]] constexpr double summed_loss_and_gradient(const T* p, const T* x, const T* t,
+                                                            std::size_t begin, std::size_t end,
+                                                            T scale, T* g, T* dx,
+                                                            workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated())
-      return mean_loss_and_gradient<simd::scalar_arch, Net, T, Tile, Loss>(p, x, t, n, g, dx, ws);
+      return summed_loss_and_gradient<simd::scalar_arch, Net, T, Tile, Loss>(p, x, t, begin, end,
+                                                                             scale, g, dx, ws);
   }
   using last = typename Net::template stage<Net::stage_count - 1>;
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  // Every parameter belongs to one stage, and the first tile writes that stage's gradient, so g
-  // needs no zeroing first.
-  const T scale = T(1) / static_cast<T>(n);
   double total = 0;
-  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
-    const std::size_t m = std::min(Tile, n - s0);
+  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+    const std::size_t m = std::min(Tile, end - s0);
     forward_tile<Arch>(p, x + s0 * in, m, ws);
     total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
                                              t + s0 * out, m);
@@ -113,10 +118,33 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
     if constexpr (autodiff::differentiable<Net>()) {
       if (g != nullptr)
         backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
-                                                dx == nullptr ? nullptr : dx + s0 * in, s0 != 0, ws);
+                                                dx == nullptr ? nullptr : dx + s0 * in,
+                                                s0 != begin, ws);
     }
   }
+  return total;
+}
+
+// The mean loss of n samples; g (when not null) its gradient, dx (when not null) ∇ₓ of it.
+template <class Arch, class Net, class T, std::size_t Tile, class Loss>
+constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
+                                   workspace<Net, T, Tile>& ws) {
+  const double total = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+      p, x, t, 0, n, T(1) / static_cast<T>(n), g, dx, ws);
   return static_cast<T>(total / static_cast<double>(n));
+}
+
+// Outputs of samples [begin, end) into their rows of y, tile by tile.
+template <class Arch, class Net, class T, std::size_t Tile>
+constexpr void forward_rows(const T* p, const T* x, T* y, std::size_t begin, std::size_t end,
+                            workspace<Net, T, Tile>& ws) {
+  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  using last = typename Net::template stage<Net::stage_count - 1>;
+  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+    const std::size_t m = std::min(Tile, end - s0);
+    forward_tile<Arch>(p, x + s0 * in, m, ws);
+    std::copy_n(ws.template a_of<last>(), m * out, y + s0 * out);
+  }
 }
 
 // ---- one sample ----
@@ -198,15 +226,10 @@ using dynamic_span = std::type_identity_t<std::span<T>>;
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
 constexpr void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic_span<T> y,
                    workspace<Net, T, Tile>& ws) {
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  const std::size_t n = detail::samples_in("forward_batch", "the input buffer", x.size(), in);
-  detail::require_rows("forward_batch", "the output buffer", y.size(), n, out);
-  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
-    const std::size_t m = std::min(Tile, n - s0);
-    detail::forward_tile<Arch>(p.data(), x.data() + s0 * in, m, ws);
-    std::copy_n(ws.template a_of<last>(), m * out, y.data() + s0 * out);
-  }
+  const std::size_t n =
+      detail::samples_in("forward_batch", "the input buffer", x.size(), Net::input_size);
+  detail::require_rows("forward_batch", "the output buffer", y.size(), n, Net::output_size);
+  detail::forward_rows<Arch>(p.data(), x.data(), y.data(), 0, n, ws);
 }
 
 // Mean loss over the batch.

@@ -115,29 +115,15 @@ inline void require_threads(const char* where, std::size_t workspace_threads,
                                "; make the workspace from this pool");
 }
 
-// Thread k's share of a batch pass: its chunk, tile by tile, as mean_loss_and_gradient does for
-// the whole batch. Writes the chunk's summed loss to pws.loss_of(k); when g is not null, writes
+// Thread k's share of a batch pass: its chunk, tile by tile, as the one-thread passes run the
+// whole batch. Writes the chunk's summed loss to pws.loss_of(k); when g is not null, writes
 // the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p, const T* x,
                              const T* t, T* g, T* dx, parallel_workspace<Net, T, Tile>& pws) {
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  const std::size_t begin = split.begin(k), end = split.begin(k + 1);
-  const T scale = T(1) / static_cast<T>(split.n);
-  workspace<Net, T, Tile>& ws = pws.workspace_of(k);
-  double total = 0;
-  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
-    const std::size_t m = std::min(Tile, end - s0);
-    forward_tile<Arch>(p, x + s0 * in, m, ws);
-    total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
-                                              t + s0 * out, m);
-    if (g != nullptr)
-      backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
-                                              dx == nullptr ? nullptr : dx + s0 * in, s0 != begin,
-                                              ws);
-  }
-  pws.loss_of(k) = total;
+  pws.loss_of(k) = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+      p, x, t, split.begin(k), split.begin(k + 1), T(1) / static_cast<T>(split.n), g, dx,
+      pws.workspace_of(k));
 }
 
 // f(k) for every thread k of the pool; inline on the calling thread alone when the batch has only
@@ -164,20 +150,14 @@ T mean_loss(const batch_split& split, parallel_workspace<Net, T, Tile>& pws) {
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
 void forward_batch(thread_pool& pool, const parameters<Net, T>& p, dynamic_span<const T> x,
                    dynamic_span<T> y, parallel_workspace<Net, T, Tile>& pws) {
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  const std::size_t n = detail::samples_in("forward_batch", "the input buffer", x.size(), in);
-  detail::require_rows("forward_batch", "the output buffer", y.size(), n, out);
+  const std::size_t n =
+      detail::samples_in("forward_batch", "the input buffer", x.size(), Net::input_size);
+  detail::require_rows("forward_batch", "the output buffer", y.size(), n, Net::output_size);
   detail::require_threads("forward_batch", pws.threads(), pool.size());
   const detail::batch_split split{n, pool.size()};
   detail::run_chunks(pool, split, [&](std::size_t k) {
-    const std::size_t begin = split.begin(k), end = split.begin(k + 1);
-    workspace<Net, T, Tile>& ws = pws.workspace_of(k);
-    for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
-      const std::size_t m = std::min(Tile, end - s0);
-      detail::forward_tile<Arch>(p.data(), x.data() + s0 * in, m, ws);
-      std::copy_n(ws.template a_of<last>(), m * out, y.data() + s0 * out);
-    }
+    detail::forward_rows<Arch>(p.data(), x.data(), y.data(), split.begin(k), split.begin(k + 1),
+                               pws.workspace_of(k));
   });
 }
 
@@ -206,6 +186,7 @@ T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const 
                           gradient<Net, T>& g, parallel_workspace<Net, T, Tile>& pws,
                           dynamic_span<T> input_gradient = {}) {
   static_assert(detail::loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
   constexpr const char* where = "loss_and_gradient_batch";
   const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
   detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
