@@ -90,16 +90,21 @@ void check_against_one_thread(std::size_t threads, std::size_t n, std::uint64_t 
 
   auto g_ref = std::make_unique<ctnn::gradient<Net, T>>();
   auto ws = std::make_unique<ctnn::workspace<Net, T, Tile>>();
-  std::vector<T> dx_ref(q.x.size());
-  const T l_ref = ctnn::loss_and_gradient_batch(*q.p, loss, q.xs(), q.ts(), *g_ref, *ws, dx_ref);
+  std::vector<T> dx_ref(q.x.size()), y_ref(n * Net::output_size),
+      y_pass(n * Net::output_size, T(1e6));
+  const T l_ref =
+      ctnn::loss_and_gradient_batch(*q.p, loss, q.xs(), q.ts(), *g_ref, *ws, dx_ref, y_pass);
   const T lb_ref = ctnn::loss_batch(*q.p, loss, q.xs(), q.ts(), *ws);
+  ctnn::forward_batch(*q.p, q.xs(), y_ref, *ws);
+  // The gradient pass's outputs are forward_batch's: the same tiles through the same kernels.
+  CHECK(bit_identical<T>(y_pass, y_ref));
 
   ctnn::thread_pool pool(threads);
   auto pws = std::make_unique<ctnn::parallel_workspace<Net, T, Tile>>(pool);
   auto g = std::make_unique<ctnn::gradient<Net, T>>();
   std::fill(g->values.begin(), g->values.end(), T(1e6));  // g must be overwritten, not added to
-  std::vector<T> dx(q.x.size(), T(1e6));
-  const T l = ctnn::loss_and_gradient_batch(pool, *q.p, loss, q.xs(), q.ts(), *g, *pws, dx);
+  std::vector<T> dx(q.x.size(), T(1e6)), y(n * Net::output_size, T(1e6));
+  const T l = ctnn::loss_and_gradient_batch(pool, *q.p, loss, q.xs(), q.ts(), *g, *pws, dx, y);
   const T lb = ctnn::loss_batch(pool, *q.p, loss, q.xs(), q.ts(), *pws);
 
   const std::span<const T> gs(g->values), gs_ref(g_ref->values);
@@ -109,6 +114,7 @@ void check_against_one_thread(std::size_t threads, std::size_t n, std::uint64_t 
   CAPTURE(dx_error);
   CHECK(g_error <= tolerance<T>);
   CHECK(dx_error <= tolerance<T>);
+  CHECK(relative_difference<T>(y, y_ref) <= tolerance<T>);
   CHECK(std::abs(double(l) - double(l_ref)) <=
         tolerance<T> * std::max(1.0, std::abs(double(l_ref))));
   // The loss alone takes the same forward pass and the same sums as the loss with the gradient.
@@ -289,6 +295,18 @@ TEST_CASE("contract errors of the threaded passes, thrown before anything is tou
                                   std::span<T>(dx).first(3 * in));
   });
   CHECK(m.find("the input-gradient buffer") != std::string::npos);
+
+  m = contract_message([&] {
+    ctnn::loss_and_gradient_batch(pool, *q.p, loss, q.xs(), q.ts(), *g, pws, {},
+                                  std::span<T>(y).first(4 * out));
+  });
+  CHECK(m.find("the output buffer holds 12 values, expected 5 samples") != std::string::npos);
+  m = contract_message([&] {
+    ctnn::workspace<small_net, T> ws1;
+    ctnn::loss_and_gradient_batch(*q.p, loss, q.xs(), q.ts(), *g, ws1, {},
+                                  std::span<T>(y).first(4 * out));
+  });
+  CHECK(m.find("the output buffer holds 12 values, expected 5 samples") != std::string::npos);
 
   m = contract_message([&] { ctnn::loss_batch(pool, *q.p, loss, q.xs(), empty, pws); });
   CHECK(starts_with(m, "ctnn::loss_batch: the target buffer"));

@@ -89,7 +89,8 @@ constexpr bool loss_fits() {
 
 // Samples [begin, end) of a batch, tile by tile: returns their summed loss; when g is not null,
 // writes to g the gradient of scale × that sum (the first tile writes, the others add, so g needs
-// no zeroing), and when dx is not null, the rows of ∇ₓ(scale × sum). The one-thread batch passes
+// no zeroing), when dx is not null, the rows of ∇ₓ(scale × sum), and when y is not null, the
+// network's outputs (the rows forward_batch would write, taken from the same forward pass). The one-thread batch passes
 // run it over the whole batch with scale 1/n; the threaded ones (parallel/data_parallel.hpp) over
 // each thread's chunk, with 1/n of the whole batch.
 // Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
@@ -98,12 +99,12 @@ constexpr bool loss_fits() {
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 [[gnu::noinline]] constexpr double summed_loss_and_gradient(const T* p, const T* x, const T* t,
                                                             std::size_t begin, std::size_t end,
-                                                            T scale, T* g, T* dx,
+                                                            T scale, T* g, T* dx, T* y,
                                                             workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated())
       return summed_loss_and_gradient<simd::scalar_arch, Net, T, Tile, Loss>(p, x, t, begin, end,
-                                                                             scale, g, dx, ws);
+                                                                             scale, g, dx, y, ws);
   }
   using last = typename Net::template stage<Net::stage_count - 1>;
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
@@ -113,6 +114,7 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
     forward_tile<Arch>(p, x + s0 * in, m, ws);
     total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
                                              t + s0 * out, m);
+    if (y != nullptr) std::copy_n(ws.template a_of<last>(), m * out, y + s0 * out);
     // A network without a derivative (step, sign) has a loss but no backward pass; the public
     // gradient passes refuse it at compile time (require_differentiable).
     if constexpr (autodiff::differentiable<Net>()) {
@@ -125,12 +127,13 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
   return total;
 }
 
-// The mean loss of n samples; g (when not null) its gradient, dx (when not null) ∇ₓ of it.
+// The mean loss of n samples; g (when not null) its gradient, dx (when not null) ∇ₓ of it, y
+// (when not null) the outputs.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
-                                   workspace<Net, T, Tile>& ws) {
+                                   workspace<Net, T, Tile>& ws, T* y = nullptr) {
   const double total = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p, x, t, 0, n, T(1) / static_cast<T>(n), g, dx, ws);
+      p, x, t, 0, n, T(1) / static_cast<T>(n), g, dx, y, ws);
   return static_cast<T>(total / static_cast<double>(n));
 }
 
@@ -244,11 +247,14 @@ constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<co
 }
 
 // Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
-// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample.
+// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample; when outputs
+// is not empty it receives the network's outputs (as forward_batch gives them, from the same
+// forward pass: accuracy while training costs no second pass).
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
 constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
                           dynamic_span<const T> targets, gradient<Net, T>& g,
-                          workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {}) {
+                          workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {},
+                          dynamic_span<T> outputs = {}) {
   static_assert(detail::loss_fits<Net, Loss>());
   autodiff::require_differentiable<Net>();
   constexpr const char* where = "loss_and_gradient_batch";
@@ -257,9 +263,12 @@ constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dy
   if (!input_gradient.empty())
     detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
                          Net::input_size);
+  if (!outputs.empty())
+    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
   return detail::mean_loss_and_gradient<Arch, Net, T, Tile, Loss>(
       p.data(), x.data(), targets.data(), n, g.data(),
-      input_gradient.empty() ? nullptr : input_gradient.data(), ws);
+      input_gradient.empty() ? nullptr : input_gradient.data(), ws,
+      outputs.empty() ? nullptr : outputs.data());
 }
 
 // ---- one sample (sizes are checked at compile time by the span extents) -------------------------

@@ -117,12 +117,13 @@ inline void require_threads(const char* where, std::size_t workspace_threads,
 
 // Thread k's share of a batch pass: its chunk, tile by tile, as the one-thread passes run the
 // whole batch. Writes the chunk's summed loss to pws.loss_of(k); when g is not null, writes
-// the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g.
+// the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g; dx and
+// y (∇ₓ rows, outputs), when not null, receive the chunk's rows.
 template <class Arch, class Net, class T, std::size_t Tile, class Loss>
 void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p, const T* x,
-                             const T* t, T* g, T* dx, parallel_workspace<Net, T, Tile>& pws) {
+                             const T* t, T* g, T* dx, T* y, parallel_workspace<Net, T, Tile>& pws) {
   pws.loss_of(k) = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p, x, t, split.begin(k), split.begin(k + 1), T(1) / static_cast<T>(split.n), g, dx,
+      p, x, t, split.begin(k), split.begin(k + 1), T(1) / static_cast<T>(split.n), g, dx, y,
       pws.workspace_of(k));
 }
 
@@ -173,18 +174,19 @@ T loss_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&, dynami
   const detail::batch_split split{n, pool.size()};
   detail::run_chunks(pool, split, [&](std::size_t k) {
     detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-        k, split, p.data(), x.data(), targets.data(), nullptr, nullptr, pws);
+        k, split, p.data(), x.data(), targets.data(), nullptr, nullptr, nullptr, pws);
   });
   return detail::mean_loss(split, pws);
 }
 
 // Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
-// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample.
+// input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample; when outputs
+// is not empty it receives the network's outputs, from the same forward pass.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
 T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&,
                           dynamic_span<const T> x, dynamic_span<const T> targets,
                           gradient<Net, T>& g, parallel_workspace<Net, T, Tile>& pws,
-                          dynamic_span<T> input_gradient = {}) {
+                          dynamic_span<T> input_gradient = {}, dynamic_span<T> outputs = {}) {
   static_assert(detail::loss_fits<Net, Loss>());
   autodiff::require_differentiable<Net>();
   constexpr const char* where = "loss_and_gradient_batch";
@@ -193,16 +195,19 @@ T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const 
   if (!input_gradient.empty())
     detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
                          Net::input_size);
+  if (!outputs.empty())
+    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
   detail::require_threads(where, pws.threads(), pool.size());
   const detail::batch_split split{n, pool.size()};
   T* dx = input_gradient.empty() ? nullptr : input_gradient.data();
+  T* y = outputs.empty() ? nullptr : outputs.data();
 
   // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
   detail::run_chunks(pool, split, [&](std::size_t k) {
     if (split.begin(k) == split.begin(k + 1)) return;
     detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
         k, split, p.data(), x.data(), targets.data(),
-        k == 0 ? g.data() : pws.partial_gradient_of(k), dx, pws);
+        k == 0 ? g.data() : pws.partial_gradient_of(k), dx, y, pws);
   });
 
   // g = g₀ + g₁ + … in thread order, each thread over its own parameter range.

@@ -102,7 +102,7 @@ struct fit_options {
   std::optional<early_stopping> early_stop;
   double clip_norm = 0;              // > 0: scale each gradient down to this global norm
   accuracy_kind accuracy = accuracy_kind::automatic;
-  bool train_accuracy = true;        // one extra forward pass per batch to count it
+  bool train_accuracy = true;        // counted from the gradient pass's own outputs
   bool stop_on_non_finite = true;    // throw non_finite_loss; false: skip such batches
   std::size_t threads = 1;           // > 1: each batch's gradient split over a thread pool
   std::ostream* output = &std::cout; // nullptr, or progress = none: silent
@@ -287,14 +287,11 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
       gather_rows(data.inputs, in, rows, xb.data());
       gather_rows(data.targets, out, rows, tb.data());
       const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
-      if (count_train_accuracy) {
-        const std::span<T> y(yb.data(), m * out);
-        if (pool) forward_batch<Arch>(*pool, p, x, y, *pws);
-        else forward_batch<Arch>(p, x, y, *ws);
-        count_matches<T>(train_acc, rule, y, t, out);
-      }
-      const T l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws)
-                       : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws);
+      // The outputs of the gradient pass's forward (before the step) give the train accuracy.
+      const std::span<T> y(yb.data(), count_train_accuracy ? m * out : 0);
+      const T l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
+                       : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
+      if (count_train_accuracy) count_matches<T>(train_acc, rule, y, t, out);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
           progress.interrupt();
