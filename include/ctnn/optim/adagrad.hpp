@@ -39,21 +39,31 @@ class adagrad {
     reset();
   }
 
-  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
-            T gradient_scale = T(1)) {
-    ++steps_;
-    const T lr = T(learning_rate / (1 + double(steps_ - 1) * o_.lr_decay));
-    const T wd = T(o_.weight_decay), eps = T(o_.eps), s = gradient_scale;
-    T* theta = p.data();
-    T* sum = sum_.data();
-    const T* grad = g.data();
-    optim::detail::for_each_pack<Arch, T>(p.size(), [&]<class V>(V, std::size_t k) {
+  // One step's update of parameter k (see optimizer.hpp).
+  struct update {
+    T lr, wd, eps, s;
+    T* theta;
+    T* sum;
+    template <class V>
+    void operator()(V, std::size_t k, const typename V::type& g) const {
       const auto x = V::load(theta + k);
-      const auto d = V::load(grad + k) * V::broadcast(s) + V::broadcast(wd) * x;
+      const auto d = g * V::broadcast(s) + V::broadcast(wd) * x;
       const auto S = V::load(sum + k) + d * d;
       V::store(sum + k, S);
       V::store(theta + k, x - V::broadcast(lr) * d / (math::sqrt(S) + V::broadcast(eps)));
-    });
+    }
+  };
+
+  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+    ++steps_;
+    const T lr = T(learning_rate / (1 + double(steps_ - 1) * o_.lr_decay));
+    return {lr, T(o_.weight_decay), T(o_.eps), gradient_scale, p.data(), sum_.data()};
+  }
+
+  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
+            T gradient_scale = T(1)) {
+    optim::detail::apply_update<Arch, T>(start_step(p, learning_rate, gradient_scale), p.size(),
+                                         g.data());
   }
 
   std::size_t steps() const { return steps_; }

@@ -56,30 +56,46 @@ class adam_family {
       ctnn::detail::contract_failed(name(), "eps and weight_decay must be >= 0");
   }
 
-  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
-            T gradient_scale = T(1)) {
-    ++steps_;
-    const double t = double(steps_);
-    const T step_size = T(learning_rate / (1 - std::pow(o_.beta1, t)));
-    const T inv_bc2_sqrt = T(1 / std::sqrt(1 - std::pow(o_.beta2, t)));
-    const T shrink = Decoupled ? T(1 - learning_rate * o_.weight_decay) : T(1);
-    const T l2 = Decoupled ? T(0) : T(o_.weight_decay);
-    const T b1 = T(o_.beta1), r1 = T(1 - o_.beta1), b2 = T(o_.beta2), r2 = T(1 - o_.beta2);
-    const T eps = T(o_.eps), s = gradient_scale;
-    T* theta = p.data();
-    T* m = m_.data();
-    T* v = v_.data();
-    const T* grad = g.data();
-    for_each_pack<Arch, T>(p.size(), [&]<class V>(V, std::size_t k) {
+  // One step's update of parameter k (see optimizer.hpp).
+  struct update {
+    T step_size, inv_bc2_sqrt, shrink, l2, b1, r1, b2, r2, eps, s;
+    T* theta;
+    T* m;
+    T* v;
+    template <class V>
+    void operator()(V, std::size_t k, const typename V::type& g) const {
       const auto x = V::load(theta + k);
-      const auto d = V::load(grad + k) * V::broadcast(s) + V::broadcast(l2) * x;
+      const auto d = g * V::broadcast(s) + V::broadcast(l2) * x;
       const auto mk = V::broadcast(b1) * V::load(m + k) + V::broadcast(r1) * d;
       const auto vk = V::broadcast(b2) * V::load(v + k) + V::broadcast(r2) * d * d;
       V::store(m + k, mk);
       V::store(v + k, vk);
       const auto denom = math::sqrt(vk) * V::broadcast(inv_bc2_sqrt) + V::broadcast(eps);
       V::store(theta + k, V::broadcast(shrink) * x - V::broadcast(step_size) * mk / denom);
-    });
+    }
+  };
+
+  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+    ++steps_;
+    const double t = double(steps_);
+    return {T(learning_rate / (1 - std::pow(o_.beta1, t))),
+            T(1 / std::sqrt(1 - std::pow(o_.beta2, t))),
+            Decoupled ? T(1 - learning_rate * o_.weight_decay) : T(1),
+            Decoupled ? T(0) : T(o_.weight_decay),
+            T(o_.beta1),
+            T(1 - o_.beta1),
+            T(o_.beta2),
+            T(1 - o_.beta2),
+            T(o_.eps),
+            gradient_scale,
+            p.data(),
+            m_.data(),
+            v_.data()};
+  }
+
+  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
+            T gradient_scale = T(1)) {
+    apply_update<Arch, T>(start_step(p, learning_rate, gradient_scale), p.size(), g.data());
   }
 
   std::size_t steps() const { return steps_; }

@@ -23,6 +23,16 @@
 // The learning rate is passed per step (from a schedule, see schedule.hpp) rather than stored,
 // so a schedule and an optimizer compose without knowing each other. Hyper-parameters are double,
 // as PyTorch's are Python floats; the tensor arithmetic runs in T.
+// Each optimizer also has the fused form the training passes use (train/train_step.hpp):
+//
+//   const auto u = opt.start_step(p, learning_rate);   // advances the step count
+//   u(V{}, k, g);    // the step for parameter k (k .. k + lanes − 1 when V is a pack's traits),
+//                    // g the gradient there
+//
+// step() is start_step and u over the whole block from a stored gradient; a fused pass calls u
+// where a kernel has just computed a gradient value instead, so the gradient is never stored and
+// read back. The update is element-wise, so its order over k does not matter.
+//
 // State can be large (one or two blocks the size of the parameters): like a workspace, keep a big
 // net's optimizer in static storage or behind one std::make_unique.
 
@@ -42,6 +52,7 @@ concept optimizer = requires(O& o, parameters<Net, T>& p, const gradient<Net, T>
   o.step(p, g, learning_rate, gradient_scale);
   { o.steps() } -> std::convertible_to<std::size_t>;  // steps taken so far
   o.reset();                                          // back to the freshly constructed state
+  o.start_step(p, learning_rate, gradient_scale);      // the fused form (above)
 };
 
 namespace optim::detail {
@@ -59,6 +70,12 @@ inline void for_each_pack(std::size_t count, Body body) {
   const std::size_t packed = vector::lanes > 1 ? count - count % vector::lanes : 0;
   for (std::size_t k = 0; k < packed; k += vector::lanes) body(vector{}, k);
   for (std::size_t k = packed; k < count; ++k) body(scalar{}, k);
+}
+
+// A step from a stored gradient: u (from start_step) over the whole block.
+template <class Arch, class T, class Update>
+inline void apply_update(const Update& u, std::size_t count, const T* grad) {
+  for_each_pack<Arch, T>(count, [&]<class V>(V v, std::size_t k) { u(v, k, V::load(grad + k)); });
 }
 
 }  // namespace optim::detail

@@ -34,21 +34,31 @@ class rmsprop {
       detail::contract_failed("rmsprop", "alpha must be in [0, 1], eps and weight_decay >= 0");
   }
 
-  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
-            T gradient_scale = T(1)) {
-    const T lr = T(learning_rate), alpha = T(o_.alpha), rest = T(1 - o_.alpha);
-    const T wd = T(o_.weight_decay), eps = T(o_.eps), s = gradient_scale;
-    T* theta = p.data();
-    T* avg = square_avg_.data();
-    const T* grad = g.data();
-    optim::detail::for_each_pack<Arch, T>(p.size(), [&]<class V>(V, std::size_t k) {
+  // One step's update of parameter k (see optimizer.hpp).
+  struct update {
+    T lr, alpha, rest, wd, eps, s;
+    T* theta;
+    T* avg;
+    template <class V>
+    void operator()(V, std::size_t k, const typename V::type& g) const {
       const auto x = V::load(theta + k);
-      const auto d = V::load(grad + k) * V::broadcast(s) + V::broadcast(wd) * x;
+      const auto d = g * V::broadcast(s) + V::broadcast(wd) * x;
       const auto v = V::broadcast(alpha) * V::load(avg + k) + V::broadcast(rest) * d * d;
       V::store(avg + k, v);
       V::store(theta + k, x - V::broadcast(lr) * d / (math::sqrt(v) + V::broadcast(eps)));
-    });
+    }
+  };
+
+  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     ++steps_;
+    return {T(learning_rate), T(o_.alpha),         T(1 - o_.alpha), T(o_.weight_decay),
+            T(o_.eps),        gradient_scale, p.data(),        square_avg_.data()};
+  }
+
+  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
+            T gradient_scale = T(1)) {
+    optim::detail::apply_update<Arch, T>(start_step(p, learning_rate, gradient_scale), p.size(),
+                                         g.data());
   }
 
   std::size_t steps() const { return steps_; }

@@ -36,17 +36,27 @@ class sgd {
                               "weight_decay must be >= 0, got " + std::to_string(o.weight_decay));
   }
 
+  // One step's update of parameter k (see optimizer.hpp).
+  struct update {
+    T lr, wd, s;
+    T* theta;
+    template <class V>
+    void operator()(V, std::size_t k, const typename V::type& g) const {
+      const auto x = V::load(theta + k);
+      const auto d = g * V::broadcast(s) + V::broadcast(wd) * x;
+      V::store(theta + k, x - V::broadcast(lr) * d);
+    }
+  };
+
+  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+    ++steps_;
+    return {T(learning_rate), T(o_.weight_decay), gradient_scale, p.data()};
+  }
+
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
             T gradient_scale = T(1)) {
-    const T lr = T(learning_rate), wd = T(o_.weight_decay), s = gradient_scale;
-    T* theta = p.data();
-    const T* grad = g.data();
-    optim::detail::for_each_pack<Arch, T>(p.size(), [&]<class V>(V, std::size_t k) {
-      const auto x = V::load(theta + k);
-      const auto d = V::load(grad + k) * V::broadcast(s) + V::broadcast(wd) * x;
-      V::store(theta + k, x - V::broadcast(lr) * d);
-    });
-    ++steps_;
+    optim::detail::apply_update<Arch, T>(start_step(p, learning_rate, gradient_scale), p.size(),
+                                         g.data());
   }
 
   std::size_t steps() const { return steps_; }
@@ -81,16 +91,38 @@ class momentum_sgd {
                               "weight_decay must be >= 0, got " + std::to_string(o.weight_decay));
   }
 
-  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
-            T gradient_scale = T(1)) {
+  // One step's update of parameter k (see optimizer.hpp).
+  struct update {
+    T lr, wd, s, mu, keep, take;
+    bool nesterov;
+    T* theta;
+    T* b;
+    template <class V>
+    void operator()(V, std::size_t k, const typename V::type& g) const {
+      const auto x = V::load(theta + k);
+      const auto d = g * V::broadcast(s) + V::broadcast(wd) * x;
+      const auto bk = V::broadcast(keep) * V::load(b + k) + V::broadcast(take) * d;
+      V::store(b + k, bk);
+      if (nesterov)
+        V::store(theta + k, x - V::broadcast(lr) * (d + V::broadcast(mu) * bk));
+      else
+        V::store(theta + k, x - V::broadcast(lr) * bk);
+    }
+  };
+
+  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     // b starts at 0, so "b ← g on the first step" is b ← 0·b + 1·g: one formula, no branch.
     const T keep = steps_ == 0 ? T(0) : T(o_.momentum);
     const T take = steps_ == 0 ? T(1) : T(1 - o_.dampening);
-    if (o_.nesterov)
-      update<true>(p, g, T(learning_rate), gradient_scale, keep, take);
-    else
-      update<false>(p, g, T(learning_rate), gradient_scale, keep, take);
     ++steps_;
+    return {T(learning_rate), T(o_.weight_decay), gradient_scale, T(o_.momentum), keep, take,
+            o_.nesterov, p.data(), buffer_.data()};
+  }
+
+  void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
+            T gradient_scale = T(1)) {
+    optim::detail::apply_update<Arch, T>(start_step(p, learning_rate, gradient_scale), p.size(),
+                                         g.data());
   }
 
   std::size_t steps() const { return steps_; }
@@ -101,24 +133,6 @@ class momentum_sgd {
   const momentum_options& options() const { return o_; }
 
  private:
-  template <bool Nesterov>
-  void update(parameters<Net, T>& p, const gradient<Net, T>& g, T lr, T s, T keep, T take) {
-    const T wd = T(o_.weight_decay), mu = T(o_.momentum);
-    T* theta = p.data();
-    T* b = buffer_.data();
-    const T* grad = g.data();
-    optim::detail::for_each_pack<Arch, T>(p.size(), [&]<class V>(V, std::size_t k) {
-      const auto x = V::load(theta + k);
-      const auto d = V::load(grad + k) * V::broadcast(s) + V::broadcast(wd) * x;
-      const auto bk = V::broadcast(keep) * V::load(b + k) + V::broadcast(take) * d;
-      V::store(b + k, bk);
-      if constexpr (Nesterov)
-        V::store(theta + k, x - V::broadcast(lr) * (d + V::broadcast(mu) * bk));
-      else
-        V::store(theta + k, x - V::broadcast(lr) * bk);
-    });
-  }
-
   momentum_options o_;
   std::size_t steps_ = 0;
   alignas(64) std::array<T, Net::parameter_count> buffer_{};  // b
