@@ -69,11 +69,14 @@ struct affine_stage {
       Activation::template backward_rows<Arch>(a, delta, Out, n);
   }
 
-  template <class Arch, class T>
+  // ∂W, ∂b of n samples go to sink (simd/sink.hpp) at the stage's offsets in the parameter
+  // block; when accumulate, g_in (the gradient block) holds the sums of earlier tiles.
+  template <class Arch, class T, class Sink>
   static constexpr void parameter_gradient(const T* delta, const T* a_prev, std::size_t a_stride,
-                                 T* gradient, std::size_t n, bool accumulate) {
-    simd::affine_weight_gradient<In, Out, Arch>(delta, a_prev, a_stride, gradient + weight_offset,
-                                                gradient + bias_offset, n, accumulate);
+                                           const T* g_in, const Sink& sink, std::size_t n,
+                                           bool accumulate) {
+    simd::affine_weight_gradient<In, Out, Arch>(delta, a_prev, a_stride, g_in, sink, weight_offset,
+                                                bias_offset, n, accumulate);
   }
 
   // One sample (SIMD architectures): z = W a_prev + b, a = f(z), stored; a_prev comes and a
@@ -86,17 +89,17 @@ struct affine_stage {
         parameters + weight_offset, parameters + bias_offset, a_prev, z, a);
   }
 
-  // One sample (SIMD architectures), δz in delta: writes ∂W and ∂b into gradient, and, when
-  // delta_prev is not null, δz of the previous stage Prev (z_prev, a_prev its values), i.e.
-  // f'_prev(z_prev) ⊙ Wᵀδz, or Wᵀδz itself when Prev is void (the network input).
-  template <class Arch, class Prev, class T>
+  // One sample (SIMD architectures), δz in delta: hands ∂W and ∂b to sink (simd/sink.hpp) at the
+  // stage's offsets in the parameter block, and, when delta_prev is not null, writes δz of the
+  // previous stage Prev (z_prev, a_prev its values), i.e. f'_prev(z_prev) ⊙ Wᵀδz, or Wᵀδz itself
+  // when Prev is void (the network input).
+  template <class Arch, class Prev, class T, class Sink>
   static void backward_one(const T* parameters, const T* delta, const T* z_prev, const T* a_prev,
-                           T* gradient, T* delta_prev) {
+                           const Sink& sink, T* delta_prev) {
     const T* w = parameters + weight_offset;
-    T* dw = gradient + weight_offset;
-    T* db = gradient + bias_offset;
     if (delta_prev == nullptr) {
-      simd::dense_backward_one<In, Out, false, Arch>(w, delta, a_prev, dw, db, [](auto...) {});
+      simd::dense_backward_one<In, Out, false, Arch>(w, delta, a_prev, sink, weight_offset,
+                                                     bias_offset, [](auto...) {});
       return;
     }
     using f_prev = typename std::conditional_t<std::is_void_v<Prev>, network_input, Prev>::activation;
@@ -109,7 +112,8 @@ struct affine_stage {
       }
       simd::detail::store_part<count, Arch>(delta_prev + i, v);
     };
-    simd::dense_backward_one<In, Out, true, Arch>(w, delta, a_prev, dw, db, finish);
+    simd::dense_backward_one<In, Out, true, Arch>(w, delta, a_prev, sink, weight_offset,
+                                                  bias_offset, finish);
     if constexpr (!std::is_void_v<f_prev>) {
       if constexpr (!f_prev::elementwise) f_prev::template backward_rows<Arch>(a_prev, delta_prev, In, 1);
     }

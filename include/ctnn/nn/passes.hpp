@@ -26,6 +26,7 @@
 #include "../autodiff/backward_graph.hpp"
 #include "../detail/contract.hpp"
 #include "../simd/pack.hpp"
+#include "../simd/sink.hpp"
 #include "losses.hpp"
 #include "network.hpp"
 
@@ -52,11 +53,17 @@ constexpr void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net
   });
 }
 
-// Runs the backward graph over one tile whose forward pass is in ws. Adds the tile's share of the
-// gradient to g (writes it, when accumulate is false: the first tile); writes ∇ₓC rows to dx when dx is not null.
-template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale, T* g, T* dx,
-                   bool accumulate, workspace<Net, T, Tile>& ws) {
+// Runs the backward graph over one tile whose forward pass is in ws. Hands the gradient to sink
+// (simd/sink.hpp): the tile's share plus, when accumulate, the sums of earlier tiles held in g_in
+// (with accumulate false, the first tile, the tile's share alone); writes ∇ₓC rows to dx when dx
+// is not null.
+// A stage's parameter gradient runs after its δ propagation (the graph lists it before): with a
+// sink that updates W in place (the fused training step, train/train_step.hpp), Wᵀδ must read W
+// first. The two steps are otherwise independent.
+template <class Arch, class Net, class T, std::size_t Tile, class Loss, class Sink>
+constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale,
+                             const T* g_in, const Sink& sink, T* dx, bool accumulate,
+                             workspace<Net, T, Tile>& ws) {
   constexpr std::size_t stages = Net::stage_count;
   // Stage S's δ lives in buffer (stages - 1 - S) % 2; propagating flips to the other one.
   auto delta_of = [&]<class S>() { return ws.delta[(stages - 1 - S::index) % 2].data(); };
@@ -72,12 +79,15 @@ constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, 
     } else if constexpr (std::is_same_v<Step, autodiff::activation_delta<S>>) {
       S::template activation_backward<Arch>(ws.template z_of<S>(), ws.template a_of<S>(), delta, n);
     } else if constexpr (std::is_same_v<Step, autodiff::parameter_gradient<S>>) {
-      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g, n,
+      // deferred to the stage's next step (above)
+    } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>> ||
+                         std::is_same_v<Step, autodiff::input_gradient<S>>) {
+      if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>)
+        S::template input_delta<Arch>(p, delta, delta_before.template operator()<S>(), S::in, n);
+      else if (dx != nullptr)
+        S::template input_delta<Arch>(p, delta, dx, S::in, n);
+      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g_in, sink, n,
                                            accumulate);
-    } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>) {
-      S::template input_delta<Arch>(p, delta, delta_before.template operator()<S>(), S::in, n);
-    } else if constexpr (std::is_same_v<Step, autodiff::input_gradient<S>>) {
-      if (dx != nullptr) S::template input_delta<Arch>(p, delta, dx, S::in, n);
     }
   });
 }
@@ -120,6 +130,7 @@ template <class Arch, class Net, class T, std::size_t Tile, class Loss>
     if constexpr (autodiff::differentiable<Net>()) {
       if (g != nullptr)
         backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
+                                                simd::store_sink<T>{g},
                                                 dx == nullptr ? nullptr : dx + s0 * in,
                                                 s0 != begin, ws);
     }
@@ -179,6 +190,32 @@ template <class Arch, class Net, class T>
   }
 }
 
+// The backward pass of one sample whose forward pass is in ws (SIMD architectures): the gradient
+// goes to sink (simd/sink.hpp), ∇ₓC to dx when dx is not null. Each stage's kernel reads a row of
+// W before it hands that row's gradient over, so a sink may update W in place.
+// Not always_inline: that stops the callers' flatten from inlining the kernels below it.
+template <class Arch, class Net, class T, class Loss, class Sink>
+inline void backward_sample(const T* p, const T* x, const T* t, const Sink& sink, T* dx,
+                            workspace<Net, T, 1>& ws) {
+  constexpr std::size_t stages = Net::stage_count;
+  using last = typename Net::template stage<stages - 1>;
+  // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
+  Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
+                                         ws.delta[0].data(), 1, T(1));
+  boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
+    using S = typename decltype(stage)::type;
+    const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
+    if constexpr (S::index == 0) {
+      S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, sink, dx);
+    } else {
+      using prev = typename Net::template stage<S::index - 1>;
+      S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
+                                           ws.template a_of<prev>(), sink,
+                                           ws.delta[(stages - S::index) % 2].data());
+    }
+  });
+}
+
 // The loss of one sample; when g is not null, its gradient (overwritten), and when dx is not
 // null, ∇ₓC.
 template <class Arch, class Net, class T, class Loss>
@@ -189,29 +226,13 @@ template <class Arch, class Net, class T, class Loss>
   } else {
     if (std::is_constant_evaluated())
       return mean_loss_and_gradient<simd::scalar_arch, Net, T, 1, Loss>(p, x, t, 1, g, dx, ws);
-    constexpr std::size_t stages = Net::stage_count;
-    using last = typename Net::template stage<stages - 1>;
+    using last = typename Net::template stage<Net::stage_count - 1>;
     forward_sample<Arch>(p, x, ws);
     const T loss =
         Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t, 1);
     if (g == nullptr || !autodiff::differentiable<Net>()) return loss;
-    if constexpr (autodiff::differentiable<Net>()) {
-      // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
-      Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
-                                             ws.delta[0].data(), 1, T(1));
-      boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
-        using S = typename decltype(stage)::type;
-        const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
-        if constexpr (S::index == 0) {
-          S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, g, dx);
-        } else {
-          using prev = typename Net::template stage<S::index - 1>;
-          S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
-                                               ws.template a_of<prev>(), g,
-                                               ws.delta[(stages - S::index) % 2].data());
-        }
-      });
-    }
+    if constexpr (autodiff::differentiable<Net>())
+      backward_sample<Arch, Net, T, Loss>(p, x, t, simd::store_sink<T>{g}, dx, ws);
     return loss;
   }
 }

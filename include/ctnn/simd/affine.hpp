@@ -10,8 +10,8 @@
 
 #include <cstddef>
 
-#include "elementwise.hpp"
 #include "pack.hpp"
+#include "sink.hpp"
 
 namespace ctnn::simd {
 
@@ -94,13 +94,15 @@ void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
       w + blocked_end * In, b + blocked_end, a, In, z + blocked_end);
 }
 
-// The kernel of both backward products: for R rows r and V·L columns j starting at c,
-//   C[r, j] (+)= Σ_k X[r·x_row + k·x_k] · Y[k·y_k + j]
+// The kernel of both backward products: for R rows r and V·L columns j,
+//   C[r, j] = [C_in[r·c_row + j] +] Σ_k X[r·x_row + k·x_k] · Y[k·y_k + j]
 // with X broadcast one scalar at a time and Y loaded as packs: each k costs R broadcasts and V
-// loads for R·V FMAs.
-template <std::size_t R, std::size_t V, class Arch, class T>
+// loads for R·V FMAs. C[r, j] goes to sink as value c_at + r·c_row + j (sink.hpp); when
+// accumulate, c_in[c_at + r·c_row + j] holds the sums so far (for a store_sink, the same memory).
+template <std::size_t R, std::size_t V, class Arch, class T, class Sink>
 constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
-                               std::size_t y_k, std::size_t k_count, T* c, std::size_t c_row,
+                               std::size_t y_k, std::size_t k_count, const T* c_in,
+                               const Sink& sink, std::size_t c_at, std::size_t c_row,
                                bool accumulate) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
@@ -108,7 +110,7 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
   P acc[R][V];
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < V; ++v)
-      acc[r][v] = accumulate ? traits::load(c + r * c_row + v * L) : traits::broadcast(T(0));
+      acc[r][v] = accumulate ? traits::load(c_in + c_at + r * c_row + v * L) : traits::broadcast(T(0));
   for (std::size_t k = 0; k < k_count; ++k) {
     P yv[V];
     for (std::size_t v = 0; v < V; ++v) yv[v] = traits::pin(traits::load(y + k * y_k + v * L));
@@ -118,28 +120,32 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
     }
   }
   for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < V; ++v) traits::store(c + r * c_row + v * L, acc[r][v]);
+    for (std::size_t v = 0; v < V; ++v)
+      sink.template put<L, Arch>(c_at + r * c_row + v * L, acc[r][v]);
 }
 
 // broadcast_block over all Width columns of R rows: V packs at a time, then single packs, then
 // the scalar tail.
-template <std::size_t R, std::size_t Width, class Arch, class T>
+template <std::size_t R, std::size_t Width, class Arch, class T, class Sink>
 constexpr void broadcast_rows(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
-                              std::size_t y_k, std::size_t k_count, T* c, std::size_t c_row,
+                              std::size_t y_k, std::size_t k_count, const T* c_in,
+                              const Sink& sink, std::size_t c_at, std::size_t c_row,
                               bool accumulate) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
   constexpr std::size_t V = 4;
   constexpr std::size_t vector_end = Width - Width % L;
   constexpr std::size_t wide_end = vector_end - vector_end % (V * L);
   for (std::size_t j = 0; j < wide_end; j += V * L)
-    broadcast_block<R, V, Arch>(x, x_row, x_k, y + j, y_k, k_count, c + j, c_row, accumulate);
+    broadcast_block<R, V, Arch>(x, x_row, x_k, y + j, y_k, k_count, c_in, sink, c_at + j,
+                                c_row, accumulate);
   for (std::size_t j = wide_end; j < vector_end; j += L)
-    broadcast_block<R, 1, Arch>(x, x_row, x_k, y + j, y_k, k_count, c + j, c_row, accumulate);
+    broadcast_block<R, 1, Arch>(x, x_row, x_k, y + j, y_k, k_count, c_in, sink, c_at + j,
+                                c_row, accumulate);
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t j = vector_end; j < Width; ++j) {
-      T total = accumulate ? c[r * c_row + j] : T(0);
+      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
       for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
-      c[r * c_row + j] = total;
+      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
     }
 }
 
@@ -160,24 +166,40 @@ constexpr void affine_forward(const T* w, const T* b, const T* a, std::size_t a_
     detail::affine_forward_rows<1, In, Out, Arch>(w, b, a + s * a_stride, a_stride, z + s * Out);
 }
 
-// ∂W (Out×In) (+)= Δᵀ (Out×n) · A (n×In);  ∂b (Out) (+)= Σ_s Δ[s,:]. With accumulate false the
-// results overwrite ∂W and ∂b (the first tile of a batch), so no one has to zero them first.
-template <std::size_t In, std::size_t Out, class Arch, class T>
-constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride, T* dw, T* db,
-                                   std::size_t n, bool accumulate = true) {
-  if (!accumulate) map<Arch>(delta, db, Out, [](auto d) { return d; });
-  for (std::size_t s = accumulate ? 0 : 1; s < n; ++s)
-    map3<Arch>(delta + s * Out, delta + s * Out, db, Out, [](auto d, auto, auto sum) { return sum + d; });
+// ∂W (Out×In) = [∂W_in +] Δᵀ (Out×n) · A (n×In);  ∂b (Out) = [∂b_in +] Σ_s Δ[s,:], handed to
+// sink as the values from w_at and b_at on. g_in holds the sums so far (∂W_in from g_in + w_at,
+// ∂b_in from g_in + b_at), read only when accumulate: the first tile of a batch starts from 0, so
+// no one has to zero the gradient first. With a store_sink on g_in the sums stay in place.
+template <std::size_t In, std::size_t Out, class Arch, class T, class Sink>
+constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride,
+                                      const T* g_in, const Sink& sink, std::size_t w_at,
+                                      std::size_t b_at, std::size_t n, bool accumulate) {
+  // ∂b in registers, one pack of outputs at a time, the samples in order.
+  using traits = pack_traits<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  constexpr std::size_t vector_end = L > 1 ? Out - Out % L : 0;
+  if constexpr (L > 1)
+    for (std::size_t o = 0; o < vector_end; o += L) {
+      auto sum = accumulate ? traits::load(g_in + b_at + o) : traits::load(delta + o);
+      for (std::size_t s = accumulate ? 0 : 1; s < n; ++s) sum += traits::load(delta + s * Out + o);
+      sink.template put<L, Arch>(b_at + o, sum);
+    }
+  for (std::size_t o = vector_end; o < Out; ++o) {
+    T sum = accumulate ? g_in[b_at + o] : delta[o];
+    for (std::size_t s = accumulate ? 0 : 1; s < n; ++s) sum += delta[s * Out + o];
+    sink.template put<1, scalar_arch>(b_at + o, sum);
+  }
 
   // Rows o of ∂W: x = Δ (x[o + s·Out]), y = A (row s), k runs over the samples.
   constexpr std::size_t R = 4;
   constexpr std::size_t blocked_end = Out - Out % R;
   for (std::size_t o = 0; o < blocked_end; o += R)
-    detail::broadcast_rows<R, In, Arch>(delta + o, 1, Out, a, a_stride, n, dw + o * In, In,
-                                        accumulate);
+    detail::broadcast_rows<R, In, Arch>(delta + o, 1, Out, a, a_stride, n, g_in, sink,
+                                        w_at + o * In, In, accumulate);
   if constexpr (blocked_end < Out)
-    detail::broadcast_rows<Out - blocked_end, In, Arch>(delta + blocked_end, 1, Out, a, a_stride, n,
-                                                        dw + blocked_end * In, In, accumulate);
+    detail::broadcast_rows<Out - blocked_end, In, Arch>(delta + blocked_end, 1, Out, a, a_stride,
+                                                        n, g_in, sink, w_at + blocked_end * In, In,
+                                                        accumulate);
 }
 
 // Δ' (n×In, rows d_stride apart) = Δ (n×Out) · W (Out×In).
@@ -187,12 +209,14 @@ constexpr void affine_input_delta(const T* delta, const T* w, T* d_prev, std::si
   // Rows s of Δ': x = Δ (x[s·Out + o]), y = W (row o), k runs over the outputs.
   constexpr std::size_t R = 4;
   const std::size_t blocked_end = n - n % R;
+  const store_sink<T> out{d_prev};
+  const T* no_sums = nullptr;  // nothing accumulates
   for (std::size_t s = 0; s < blocked_end; s += R)
-    detail::broadcast_rows<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, d_prev + s * d_stride,
-                                        d_stride, false);
+    detail::broadcast_rows<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
+                                        s * d_stride, d_stride, false);
   for (std::size_t s = blocked_end; s < n; ++s)
-    detail::broadcast_rows<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, d_prev + s * d_stride,
-                                        d_stride, false);
+    detail::broadcast_rows<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
+                                        s * d_stride, d_stride, false);
 }
 
 }  // namespace ctnn::simd

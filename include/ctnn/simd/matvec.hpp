@@ -21,6 +21,7 @@
 #include <utility>
 
 #include "pack.hpp"
+#include "sink.hpp"
 
 namespace ctnn::simd {
 
@@ -32,20 +33,6 @@ inline void unrolled(F&& f) {
   [&]<std::size_t... K>(std::index_sequence<K...>) {
     (f(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<N>{});
-}
-
-// The first Count (1 ≤ Count ≤ L) values at p as a pack (the other lanes 0), and their store.
-template <std::size_t Count, class Arch, class T>
-inline pack<T, Arch> load_part(const T* p) {
-  using traits = pack_traits<T, Arch>;
-  if constexpr (Count == traits::lanes) return traits::load(p);
-  else return traits::template load_first<Count>(p);
-}
-template <std::size_t Count, class Arch, class T>
-inline void store_part(T* p, const pack<T, Arch>& v) {
-  using traits = pack_traits<T, Arch>;
-  if constexpr (Count == traits::lanes) traits::store(p, v);
-  else traits::template store_first<Count>(p, v);
 }
 
 // Width of the J-th pack of a vector of N values: L, except for the last one.
@@ -161,11 +148,15 @@ vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
 }
 
 // One sample's backward step through a dense layer, δ = δz (Out values), x = the layer's input
-// (In values):  ∂W = δ xᵀ (dw, overwritten),  ∂b = δ (db, overwritten), and, when Propagate,
-// δx = Wᵀ δ, handed over pack by pack as finish(pack, i, integral_constant<width>) for the
-// values i .. i + width (the caller applies the previous activation's derivative and stores).
-template <std::size_t In, std::size_t Out, bool Propagate, class Arch, class T, class Finish>
-void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Finish&& finish) {
+// (In values):  ∂W = δ xᵀ and ∂b = δ, handed to sink (sink.hpp) as the values from w_at and
+// b_at on (a store_sink overwrites them), and, when Propagate, δx = Wᵀ δ, handed over pack by
+// pack as finish(pack, i, integral_constant<width>) for the values i .. i + width (the caller
+// applies the previous activation's derivative and stores). Each row of W is loaded once, before
+// its ∂W goes to the sink: a sink that updates W in place (the fused training step) is safe.
+template <std::size_t In, std::size_t Out, bool Propagate, class Arch, class T, class Sink,
+          class Finish>
+void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink, std::size_t w_at,
+                        std::size_t b_at, Finish&& finish) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
@@ -174,7 +165,7 @@ void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Fi
   detail::unrolled<(Out + L - 1) / L>([&](auto k) {
     constexpr std::size_t o = decltype(k)::value * L;
     constexpr std::size_t width = detail::pack_width<Out, L>(decltype(k)::value);
-    detail::store_part<width, Arch>(db + o, detail::load_part<width, Arch>(delta + o));
+    sink.template put<width, Arch>(b_at + o, detail::load_part<width, Arch>(delta + o));
   });
 
   // Columns in chunks of up to J packs; rows in groups of G, each group with its own
@@ -205,7 +196,7 @@ void dense_backward_one(const T* w, const T* delta, const T* x, T* dw, T* db, Fi
           const P wv = detail::load_part<width, Arch>(w + r * In + j * L);
           acc[g][jj] = multiply_add<T, Arch>(d, wv, acc[g][jj]);
         }
-        detail::store_part<width, Arch>(dw + r * In + j * L, d * xv[jj]);
+        sink.template put<width, Arch>(w_at + r * In + j * L, d * xv[jj]);
       });
     };
     // g is a compile-time index everywhere, so the accumulators stay in registers. Short

@@ -218,6 +218,24 @@ using pack = typename pack_traits<T, Arch>::type;
 template <class T, class Arch>
 inline constexpr std::size_t lanes = pack_traits<T, Arch>::lanes;
 
+namespace detail {
+
+// The first Count (1 ≤ Count ≤ lanes) values at p as a pack (the other lanes 0), and their store.
+template <std::size_t Count, class Arch, class T>
+constexpr pack<T, Arch> load_part(const T* p) {
+  using traits = pack_traits<T, Arch>;
+  if constexpr (Count == traits::lanes) return traits::load(p);
+  else return traits::template load_first<Count>(p);
+}
+template <std::size_t Count, class Arch, class T>
+constexpr void store_part(T* p, const pack<T, Arch>& v) {
+  using traits = pack_traits<T, Arch>;
+  if constexpr (Count == traits::lanes) traits::store(p, v);
+  else traits::template store_first<Count>(p, v);
+}
+
+}  // namespace detail
+
 // a·b + c in one rounding where the hardware has it.
 template <class T, class Arch>
 constexpr pack<T, Arch> multiply_add(const pack<T, Arch>& a, const pack<T, Arch>& b, const pack<T, Arch>& c) {
