@@ -1,6 +1,7 @@
-// Mini-batches through 784-128-10 ReLU: training steps (loss_and_gradient_batch with
-// softmax_cross_entropy, then SGD p −= lr·g) at batches 1, 32, 256, and batched inference
-// (forward_batch) at 256. Successive steps take successive batches of a 1024-sample set.
+// Mini-batches through 784-128-10 ReLU: training steps at batches 1, 32, 256 with
+// softmax_cross_entropy and SGD p −= lr·g (ctnn: train_step_batch, the update fused into the
+// backward pass; Eigen: the gradient, then the update), and batched inference (forward_batch) at
+// 256. Successive steps take successive batches of a 1024-sample set.
 
 #include "mlp_784.hpp"
 
@@ -9,13 +10,14 @@ namespace {
 using mlp::in;
 using mlp::out;
 using workspace = ctnn::workspace<mlp::net, float>;
+using optimizer = ctnn::sgd<mlp::net, float>;
 
-float ctnn_train_step(mlp::setup& s, workspace& ws, std::size_t row, std::size_t batch) {
-  const float loss = ctnn::loss_and_gradient_batch(
-      s.p, ctnn::softmax_cross_entropy{}, std::span<const float>(s.x_rows(row), batch * in),
-      std::span<const float>(s.t_rows(row), batch * out), s.g, ws);
-  for (std::size_t k = 0; k < s.p.size(); ++k) s.p[k] -= mlp::learning_rate * s.g[k];
-  return loss;
+float ctnn_train_step(mlp::setup& s, optimizer& opt, workspace& ws, std::size_t row,
+                      std::size_t batch) {
+  return ctnn::train_step_batch(s.p, ctnn::softmax_cross_entropy{},
+                                std::span<const float>(s.x_rows(row), batch * in),
+                                std::span<const float>(s.t_rows(row), batch * out), opt,
+                                mlp::learning_rate, s.g, ws);
 }
 
 float eigen_train_step(mlp::setup& s, mlp::eigen_mlp& e, std::size_t row, std::size_t batch) {
@@ -25,14 +27,20 @@ float eigen_train_step(mlp::setup& s, mlp::eigen_mlp& e, std::size_t row, std::s
   return loss;
 }
 
+// The gradient (unfused pass) and the parameters after one fused step, against Eigen's.
 bool check_train(std::size_t batch) {
   auto s = std::make_unique<mlp::setup>();
   auto ws = std::make_unique<workspace>();
   mlp::eigen_mlp e(s->p);
-  const float loss = ctnn_train_step(*s, *ws, 0, batch);
+  auto g = std::make_unique<ctnn::gradient<mlp::net, float>>();
+  ctnn::loss_and_gradient_batch(s->p, ctnn::softmax_cross_entropy{},
+                                std::span<const float>(s->x_rows(0), batch * in),
+                                std::span<const float>(s->t_rows(0), batch * out), *g, *ws);
+  optimizer opt;
+  const float loss = ctnn_train_step(*s, opt, *ws, 0, batch);
   const float eloss = eigen_train_step(*s, e, 0, batch);
   bool ok = bench::close("loss", loss, eloss);
-  ok &= bench::close("gradient", s->g.flat(), e.flat_gradient());
+  ok &= bench::close("gradient", g->flat(), e.flat_gradient());
   ok &= bench::close("parameters after the step", s->p.flat(), e.flat_parameters());
   return ok;
 }
@@ -50,9 +58,10 @@ bool check_forward_batch(std::size_t batch) {
 void ctnn_train(benchmark::State& state, std::size_t batch) {
   auto s = std::make_unique<mlp::setup>();
   auto ws = std::make_unique<workspace>();
+  optimizer opt;
   std::size_t row = 0;
   for (auto _ : state) {
-    float loss = ctnn_train_step(*s, *ws, row, batch);
+    float loss = ctnn_train_step(*s, opt, *ws, row, batch);
     benchmark::DoNotOptimize(loss);
     benchmark::ClobberMemory();
     row = (row + batch) % mlp::data_rows;
@@ -102,10 +111,7 @@ void eigen_forward_batch(benchmark::State& state, std::size_t batch) {
 }
 
 const bool registered = [] {
-  // One thread for now. ctnn has no threads yet; when it gets them, register
-  // "train/784-128-10/batch:<B>/threads:2" here for both sides (Eigen with
-  // Eigen::setNbThreads(2), built with -fopenmp), with ->UseRealTime(): CPU time of the
-  // calling thread would not see the second thread's work.
+  // One thread here; the 2-thread twins are in mlp_threads.cpp.
   for (std::size_t batch : {1, 32, 256}) {
     static_assert(mlp::data_rows % 256 == 0);
     const std::string name = "train/784-128-10/batch:" + std::to_string(batch) + "/threads:1";

@@ -42,3 +42,4 @@
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/svg_plot.hpp"
+#include "train/train_step.hpp"
