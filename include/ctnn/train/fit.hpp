@@ -74,6 +74,7 @@
 #include "epoch_stats.hpp"
 #include "metrics.hpp"
 #include "progress.hpp"
+#include "train_step.hpp"
 
 namespace ctnn {
 
@@ -289,8 +290,13 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
       const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
       // The outputs of the gradient pass's forward (before the step) give the train accuracy.
       const std::span<T> y(yb.data(), count_train_accuracy ? m * out : 0);
-      const T l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
-                       : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
+      // One thread without clipping: the step with the update fused into the backward pass
+      // (train_step.hpp; it leaves p and opt as they were when the loss is not finite).
+      const double lr = double(schedule(opt.steps()));
+      const bool fused = !pool && !(o.clip_norm > 0);
+      const T l = fused ? train_step_batch<Arch>(p, loss, x, t, opt, lr, *g, *ws, y)
+                  : pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
+                         : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
       if (count_train_accuracy) count_matches<T>(train_acc, rule, y, t, out);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
@@ -306,9 +312,8 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
         ++e.skipped_batches;
         continue;
       }
-      const double lr = double(schedule(opt.steps()));
       if (o.clip_norm > 0) opt.step(p, *g, lr, clip_scale<Arch>(*g, T(o.clip_norm)));
-      else opt.step(p, *g, lr);
+      else if (!fused) opt.step(p, *g, lr);
       e.learning_rate = lr;
       ++r.steps;
       loss_sum += double(l) * double(m);
