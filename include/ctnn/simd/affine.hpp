@@ -35,12 +35,24 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
       for (std::size_t o = 0; o < OB; ++o) acc[s][o] = multiply_add<T, Arch>(av, wv[o], acc[s][o]);
     }
   }
+  // The SB·OB lane sums: L accumulators at a time reduced together (pack_traits::sum_rows: a
+  // tree of shuffles and adds, about 3 instructions per accumulator) where SB·OB is a multiple
+  // of L, else one horizontal sum each (about 8).
+  if constexpr (L > 1 && (SB * OB) % L == 0) {
+    P flat[SB * OB];
+    for (std::size_t s = 0; s < SB; ++s)
+      for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
+    alignas(64) T sums[SB * OB];
+    for (std::size_t k = 0; k < SB * OB; k += L) traits::store(sums + k, traits::sum_rows(flat + k));
+    for (std::size_t s = 0; s < SB; ++s)
+      for (std::size_t o = 0; o < OB; ++o) out[s][o] = sums[s * OB + o];
+  } else {
+    for (std::size_t s = 0; s < SB; ++s)
+      for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
+  }
   for (std::size_t s = 0; s < SB; ++s)
-    for (std::size_t o = 0; o < OB; ++o) {
-      T total = traits::sum(acc[s][o]);
-      for (std::size_t i = vector_end; i < In; ++i) total += w[o * In + i] * a[s * a_stride + i];
-      out[s][o] = total;
-    }
+    for (std::size_t o = 0; o < OB; ++o)
+      for (std::size_t i = vector_end; i < In; ++i) out[s][o] += w[o * In + i] * a[s * a_stride + i];
 }
 
 template <std::size_t SB, std::size_t In, std::size_t Out, class Arch, class T>
