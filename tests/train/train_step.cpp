@@ -2,8 +2,9 @@
 // gradient pass (checked against finite differences by the gradient laws) followed by the
 // optimizer's own step (checked against PyTorch's formulas in optim/optimizers). Every optimizer,
 // one sample and batches of one to several tiles, float and double, the SIMD and the scalar
-// kernels, on a net whose rows end in part packs (5 and 19 inputs). Also: a NaN loss updates
-// nothing, bad buffers are contract errors, and a step allocates nothing.
+// kernels, on a net whose rows end in part packs (5 and 19 inputs); and on two threads, where the
+// update is fused into the reduction of the threads' gradients. Also: a NaN loss updates nothing,
+// bad buffers are contract errors, and a step allocates nothing.
 
 #include <doctest/doctest.h>
 
@@ -48,8 +49,11 @@ bool same(const ctnn::parameters<net, float>& a, const ctnn::parameters<net, flo
   return std::equal(a.data(), a.data() + a.size(), b.data());
 }
 
+// The two sides round differently in places (a row's last values go through the scalar update,
+// and the compiler fuses multiply-adds per call site), and RMSprop's first steps divide by √v ≈ |g|,
+// which magnifies an ulp of g: a few float ulps after three steps. A wrong update is off by far more.
 template <class T>
-constexpr double tolerance = std::is_same_v<T, float> ? 1e-6 : 1e-14;
+constexpr double tolerance = std::is_same_v<T, float> ? 1e-5 : 1e-13;
 
 // Runs `steps` fused and unfused steps side by side from the same start, batch by batch.
 template <class Arch, class T, template <class, class, class> class Optimizer, class Options,
@@ -150,6 +154,47 @@ TEST_CASE_TEMPLATE("fused step = gradient pass + optimizer step: every optimizer
   every_optimizer<ctnn::simd::scalar_arch, T>();
 }
 
+TEST_CASE("threaded fused step = threaded gradient pass + optimizer step, reproducible") {
+  ctnn::thread_pool pool(2);
+  ctnn::parallel_workspace<net, float, 8> pws(pool);
+  for (std::size_t batch : {3, 29, 64}) {
+    CAPTURE(batch);
+    ctnn::parameters<net, float> fused, plain;
+    ctnn::initialize(fused, 8);
+    plain = fused;
+    const auto start = fused;
+    ctnn::adam<net, float> fused_opt, plain_opt;
+    ctnn::gradient<net, float> g, scratch;
+    const ctnn::softmax_cross_entropy loss;
+    std::vector<float> y_fused(batch * 3), y_plain(batch * 3);
+    for (int s = 0; s < 3; ++s) {
+      const auto x = values<float>(batch * 5, 50 + s, -1.0f, 1.0f);
+      const auto t = values<float>(batch * 3, 60 + s, 0.0f, 1.0f);
+      const float l_fused =
+          ctnn::train_step_batch(pool, fused, loss, x, t, fused_opt, 0.01, scratch, pws, y_fused);
+      const float l_plain =
+          ctnn::loss_and_gradient_batch(pool, plain, loss, x, t, g, pws, {}, y_plain);
+      plain_opt.step(plain, g, 0.01);
+      if (s == 0) {
+        CHECK(l_fused == l_plain);
+        CHECK(y_fused == y_plain);
+      }
+    }
+    CHECK(worst_difference(fused, plain) <= tolerance<float>);
+    CHECK(worst_difference(fused, start) > 1e-3);
+
+    // The same steps again from the same start: the same bits.
+    ctnn::parameters<net, float> again = start;
+    ctnn::adam<net, float> again_opt;
+    for (int s = 0; s < 3; ++s) {
+      const auto x = values<float>(batch * 5, 50 + s, -1.0f, 1.0f);
+      const auto t = values<float>(batch * 3, 60 + s, 0.0f, 1.0f);
+      ctnn::train_step_batch(pool, again, loss, x, t, again_opt, 0.01, scratch, pws);
+    }
+    CHECK(std::equal(again.data(), again.data() + again.size(), fused.data()));
+  }
+}
+
 TEST_CASE("a NaN loss leaves the parameters and the optimizer as they were") {
   ctnn::parameters<net, float> p;
   ctnn::initialize(p, 5);
@@ -170,6 +215,14 @@ TEST_CASE("a NaN loss leaves the parameters and the optimizer as they were") {
   ts[4] = std::numeric_limits<float>::infinity();
   CHECK(!std::isfinite(
       ctnn::train_step_batch(p, ctnn::softmax_cross_entropy{}, xs, ts, opt, 1e-2, scratch, ws)));
+  CHECK(opt.steps() == 0);
+  CHECK(same(p, before));
+
+  // On two threads.
+  ctnn::thread_pool pool(2);
+  ctnn::parallel_workspace<net, float, 4> pws(pool);
+  CHECK(!std::isfinite(ctnn::train_step_batch(pool, p, ctnn::softmax_cross_entropy{}, xs, ts, opt,
+                                              1e-2, scratch, pws)));
   CHECK(opt.steps() == 0);
   CHECK(same(p, before));
 }

@@ -34,6 +34,7 @@
 #include "../nn/network.hpp"
 #include "../nn/passes.hpp"
 #include "../simd/pack.hpp"
+#include "../simd/sink.hpp"
 #include "thread_pool.hpp"
 
 namespace ctnn {
@@ -145,6 +146,31 @@ T mean_loss(const batch_split& split, parallel_workspace<Net, T, Tile>& pws) {
   return static_cast<T>(total / static_cast<double>(split.n));
 }
 
+// g₀ + g₁ + … + g_{used−1} (g₀ = g, the others the partial gradients), added in thread order,
+// each thread over its own parameter range, one pack of sums at a time handed to sink
+// (simd/sink.hpp): a store_sink on g leaves the gradient in g, an optimizer's update_sink takes
+// the step in the same pass (train/train_step.hpp).
+template <class Arch, class Net, class T, std::size_t Tile, class Sink>
+void reduce_partial_gradients(thread_pool& pool, std::size_t used, const T* g,
+                              parallel_workspace<Net, T, Tile>& pws, const Sink& sink) {
+  pool.run([&](std::size_t k) {
+    constexpr std::size_t count = Net::parameter_count;
+    const std::size_t begin = reduction_begin<T>(k, pool.size(), count);
+    const std::size_t end = reduction_begin<T>(k + 1, pool.size(), count);
+    auto sums = [&]<class V>(V, std::size_t i) {
+      auto sum = V::load(g + i);
+      for (std::size_t j = 1; j < used; ++j) sum += V::load(pws.partial_gradient_of(j) + i);
+      sink.template put<V::lanes, typename V::arch>(i, sum);
+    };
+    using vector = simd::pack_traits<T, Arch>;
+    using scalar = simd::pack_traits<T, simd::scalar_arch>;
+    // Ranges start on 64-byte boundaries, so the packs are those of a pass from 0.
+    const std::size_t packed = vector::lanes > 1 ? begin + (end - begin) / vector::lanes * vector::lanes : begin;
+    for (std::size_t i = begin; i < packed; i += vector::lanes) sums(vector{}, i);
+    for (std::size_t i = packed; i < end; ++i) sums(scalar{}, i);
+  });
+}
+
 }  // namespace detail
 
 // Y (n × output_size) = network(X (n × input_size)), each thread a contiguous chunk of rows.
@@ -210,20 +236,9 @@ T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const 
         k == 0 ? g.data() : pws.partial_gradient_of(k), dx, y, pws);
   });
 
-  // g = g₀ + g₁ + … in thread order, each thread over its own parameter range.
-  const std::size_t used = split.used();
-  if (used > 1) {
-    pool.run([&](std::size_t k) {
-      constexpr std::size_t count = Net::parameter_count;
-      const std::size_t begin = detail::reduction_begin<T>(k, pool.size(), count);
-      const std::size_t end = detail::reduction_begin<T>(k + 1, pool.size(), count);
-      T* sum = g.data();
-      for (std::size_t j = 1; j < used; ++j) {
-        const T* part = pws.partial_gradient_of(j);
-        for (std::size_t i = begin; i < end; ++i) sum[i] += part[i];
-      }
-    });
-  }
+  if (split.used() > 1)
+    detail::reduce_partial_gradients<Arch>(pool, split.used(), g.data(), pws,
+                                           simd::store_sink<T>{g.data()});
   return detail::mean_loss(split, pws);
 }
 

@@ -116,6 +116,7 @@ inline __m512d avx512_keep_first(__m512d v) {
 
 template <class T, class Arch>
 struct pack_traits {
+  using arch = Arch;
   using type = xsimd::batch<T, Arch>;
   static constexpr std::size_t lanes = type::size;
   static type load(const T* p) { return type::load_unaligned(p); }
@@ -203,6 +204,7 @@ struct pack_traits {
 
 template <class T>
 struct pack_traits<T, scalar_arch> {
+  using arch = scalar_arch;
   using type = T;
   static constexpr std::size_t lanes = 1;
   static constexpr T load(const T* p) { return *p; }

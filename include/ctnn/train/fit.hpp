@@ -290,13 +290,18 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
       const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
       // The outputs of the gradient pass's forward (before the step) give the train accuracy.
       const std::span<T> y(yb.data(), count_train_accuracy ? m * out : 0);
-      // One thread without clipping: the step with the update fused into the backward pass
-      // (train_step.hpp; it leaves p and opt as they were when the loss is not finite).
+      // Without clipping: the step with the update fused into the backward pass or the
+      // threads' reduction (train_step.hpp; it leaves p and opt as they were when the loss is not
+      // finite).
       const double lr = double(schedule(opt.steps()));
-      const bool fused = !pool && !(o.clip_norm > 0);
-      const T l = fused ? train_step_batch<Arch>(p, loss, x, t, opt, lr, *g, *ws, y)
-                  : pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
-                         : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
+      const bool fused = !(o.clip_norm > 0);
+      T l;
+      if (fused)
+        l = pool ? train_step_batch<Arch>(*pool, p, loss, x, t, opt, lr, *g, *pws, y)
+                 : train_step_batch<Arch>(p, loss, x, t, opt, lr, *g, *ws, y);
+      else
+        l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
+                 : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
       if (count_train_accuracy) count_matches<T>(train_acc, rule, y, t, out);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {

@@ -18,8 +18,12 @@
 // A batch is processed tile by tile (the workspace's Tile samples at a time); the gradient of all
 // tiles but the last is summed in scratch, whose contents afterwards are unspecified, and the last
 // tile's kernels finish the sums and update. Gradient clipping needs the whole gradient before any
-// update, so it is not fused: use loss_and_gradient_batch, clip_scale and opt.step. The threaded
-// passes are not fused either.
+// update, so it is not fused: use loss_and_gradient_batch, clip_scale and opt.step.
+//
+// On a thread_pool (parallel/data_parallel.hpp), each thread sums its chunk's gradient as in the
+// threaded loss_and_gradient_batch, and the update is fused into the reduction instead: each
+// thread adds the partial gradients over its parameter range and updates that range in the same
+// pass.
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +32,7 @@
 #include "../nn/passes.hpp"
 #include "../optim/optimizer.hpp"
 #include "../optim/update_sink.hpp"
+#include "../parallel/data_parallel.hpp"
 
 namespace ctnn {
 
@@ -118,6 +123,44 @@ T train_step_batch(parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
                                                          learning_rate, y);
   return detail::fused_batch_step<Arch, Net, T, Tile, Loss>(
       p, x.data(), targets.data(), n, opt, learning_rate, scratch.data(), y, ws);
+}
+
+// The same on a thread_pool: scratch receives thread 0's partial gradient.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss,
+          optimizer<Net, T> Optimizer>
+T train_step_batch(thread_pool& pool, parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
+                   dynamic_span<const T> targets, Optimizer& opt, double learning_rate,
+                   gradient<Net, T>& scratch, parallel_workspace<Net, T, Tile>& pws,
+                   dynamic_span<T> outputs = {}) {
+  static_assert(detail::loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
+  constexpr const char* where = "train_step_batch";
+  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
+  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
+  if (!outputs.empty())
+    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
+  detail::require_threads(where, pws.threads(), pool.size());
+  const detail::batch_split split{n, pool.size()};
+  T* y = outputs.empty() ? nullptr : outputs.data();
+  // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
+  if (split.used() == 1)
+    return n == 1 ? detail::fused_sample_step<Arch, Net, T, Loss>(p, x.data(), targets.data(), opt,
+                                                                  learning_rate, y)
+                  : detail::fused_batch_step<Arch, Net, T, Tile, Loss>(
+                        p, x.data(), targets.data(), n, opt, learning_rate, scratch.data(), y,
+                        pws.workspace_of(0));
+  detail::run_chunks(pool, split, [&](std::size_t k) {
+    if (split.begin(k) == split.begin(k + 1)) return;
+    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
+        k, split, p.data(), x.data(), targets.data(),
+        k == 0 ? scratch.data() : pws.partial_gradient_of(k), nullptr, y, pws);
+  });
+  const T loss = detail::mean_loss(split, pws);
+  if (!std::isfinite(loss)) return loss;
+  const auto update = opt.start_step(p, learning_rate);
+  detail::reduce_partial_gradients<Arch>(pool, split.used(), scratch.data(), pws,
+                                         optim::update_sink<T, decltype(update)>{update});
+  return loss;
 }
 
 }  // namespace ctnn
