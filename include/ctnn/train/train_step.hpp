@@ -86,6 +86,20 @@ template <class Arch, class Net, class T, class Loss, class Optimizer>
   }
 }
 
+// The checks of both train_step_batch overloads; returns the batch size.
+template <class Net, class Loss, class T>
+std::size_t train_step_samples(std::span<const T> x, std::span<const T> targets,
+                               std::span<T> outputs) {
+  static_assert(loss_fits<Net, Loss>());
+  autodiff::require_differentiable<Net>();
+  constexpr const char* where = "train_step_batch";
+  const std::size_t n = samples_in(where, "the input buffer", x.size(), Net::input_size);
+  require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
+  if (!outputs.empty())
+    require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
+  return n;
+}
+
 }  // namespace detail
 
 // One optimizer step on one sample: returns its loss (before the step).
@@ -108,13 +122,7 @@ T train_step_batch(parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
                    dynamic_span<const T> targets, Optimizer& opt, double learning_rate,
                    gradient<Net, T>& scratch, workspace<Net, T, Tile>& ws,
                    dynamic_span<T> outputs = {}) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  constexpr const char* where = "train_step_batch";
-  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
-  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  if (!outputs.empty())
-    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
+  const std::size_t n = detail::train_step_samples<Net, Loss>(x, targets, outputs);
   T* y = outputs.empty() ? nullptr : outputs.data();
   // A batch of one takes the single-sample kernels, which read each row of W once for Wᵀδ and
   // its update together.
@@ -132,14 +140,8 @@ T train_step_batch(thread_pool& pool, parameters<Net, T>& p, const Loss&, dynami
                    dynamic_span<const T> targets, Optimizer& opt, double learning_rate,
                    gradient<Net, T>& scratch, parallel_workspace<Net, T, Tile>& pws,
                    dynamic_span<T> outputs = {}) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  constexpr const char* where = "train_step_batch";
-  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
-  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  if (!outputs.empty())
-    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
-  detail::require_threads(where, pws.threads(), pool.size());
+  const std::size_t n = detail::train_step_samples<Net, Loss>(x, targets, outputs);
+  detail::require_threads("train_step_batch", pws.threads(), pool.size());
   const detail::batch_split split{n, pool.size()};
   T* y = outputs.empty() ? nullptr : outputs.data();
   // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
