@@ -4,19 +4,20 @@
 #   - nothing on their hot path allocates (and scripts/asm.sh exits 0);
 #   - the allocation detector is not blind: it does find operator new on the contract checks'
 #     error path (which builds a message in a std::string before it throws);
-#   - at least ASM_SIMD_FLOOR (default 0.45) of the instructions are packed SIMD, and at least
+#   - at least ASM_SIMD_FLOOR (default 0.40) of the instructions are packed SIMD, and at least
 #     ASM_WIDE_FLOOR (default 0.25) use the widest registers the target has (zmm with AVX-512,
-#     ymm with AVX2). Measured on the AVX-512 machines (docs/assembly.md): packed 0.52-0.58 and
-#     zmm 0.35-0.41 with g++ 12 and clang++ 14; the scalar kernels (CTNN_NO_SIMD=1), left to the
-#     auto-vectoriser, give packed 0.13-0.45 but zmm only 0.03-0.08, which is what the second
-#     floor catches.
+#     ymm with AVX2). Measured on the AVX-512 machines (docs/assembly.md): packed 0.42-0.57 and
+#     zmm 0.34-0.45 with g++ 12 and clang++ 14 (packed was 0.52-0.58 before the batch forward
+#     reduced its dot products with one shuffle tree instead of 16 horizontal sums: less SIMD
+#     work, a lower share); the scalar kernels (CTNN_NO_SIMD=1), left to the auto-vectoriser,
+#     give packed 0.13-0.45 but zmm only 0.03-0.08, which is what the second floor catches.
 #
 #   asm_summary.sh <source root> <compiler>
 set -uo pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 <source root> <compiler>" >&2; exit 99; }
 root=$1 compiler=$2
-floor=${ASM_SIMD_FLOOR:-0.45}
+floor=${ASM_SIMD_FLOOR:-0.40}
 wide_floor=${ASM_WIDE_FLOOR:-0.25}
 
 # ASM_ARGS: extra options for scripts/asm.sh, e.g. --scalar to see the floors fail.

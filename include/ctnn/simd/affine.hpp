@@ -9,6 +9,7 @@
 // several FMAs go through pack_traits::pin, so the compiler keeps them in registers.
 
 #include <cstddef>
+#include <type_traits>
 
 #include "pack.hpp"
 #include "sink.hpp"
@@ -186,21 +187,21 @@ template <std::size_t In, std::size_t Out, class Arch, class T, class Sink>
 constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_stride,
                                       const T* g_in, const Sink& sink, std::size_t w_at,
                                       std::size_t b_at, std::size_t n, bool accumulate) {
-  // ∂b in registers, one pack of outputs at a time, the samples in order.
+  // ∂b in registers, one pack of outputs at a time (the last one a part pack), the samples in
+  // order.
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  constexpr std::size_t vector_end = L > 1 ? Out - Out % L : 0;
-  if constexpr (L > 1)
-    for (std::size_t o = 0; o < vector_end; o += L) {
-      auto sum = accumulate ? traits::load(g_in + b_at + o) : traits::load(delta + o);
-      for (std::size_t s = accumulate ? 0 : 1; s < n; ++s) sum += traits::load(delta + s * Out + o);
-      sink.template put<L, Arch>(b_at + o, sum);
-    }
-  for (std::size_t o = vector_end; o < Out; ++o) {
-    T sum = accumulate ? g_in[b_at + o] : delta[o];
-    for (std::size_t s = accumulate ? 0 : 1; s < n; ++s) sum += delta[s * Out + o];
-    sink.template put<1, scalar_arch>(b_at + o, sum);
-  }
+  auto bias_pack = [&]<std::size_t Count>(std::size_t o, std::integral_constant<std::size_t, Count>) {
+    auto sum = accumulate ? detail::load_part<Count, Arch>(g_in + b_at + o)
+                          : detail::load_part<Count, Arch>(delta + o);
+    for (std::size_t s = accumulate ? 0 : 1; s < n; ++s)
+      sum += detail::load_part<Count, Arch>(delta + s * Out + o);
+    sink.template put<Count, Arch>(b_at + o, sum);
+  };
+  constexpr std::size_t full_end = Out - Out % L;
+  for (std::size_t o = 0; o < full_end; o += L) bias_pack(o, std::integral_constant<std::size_t, L>{});
+  if constexpr (full_end < Out)
+    bias_pack(full_end, std::integral_constant<std::size_t, Out - full_end>{});
 
   // Rows o of ∂W: x = Δ (x[o + s·Out]), y = A (row s), k runs over the samples.
   constexpr std::size_t R = 4;
