@@ -79,7 +79,7 @@ constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, 
     } else if constexpr (std::is_same_v<Step, autodiff::activation_delta<S>>) {
       S::template activation_backward<Arch>(ws.template z_of<S>(), ws.template a_of<S>(), delta, n);
     } else if constexpr (std::is_same_v<Step, autodiff::parameter_gradient<S>>) {
-      // deferred to the stage's next step (above)
+      // runs with the stage's next step (below), after Wᵀδ has read W
     } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>> ||
                          std::is_same_v<Step, autodiff::input_gradient<S>>) {
       if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>)
