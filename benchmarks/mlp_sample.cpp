@@ -1,5 +1,7 @@
 // One sample through 784-128-10 ReLU: forward, and gradient = forward + backward of
 // softmax_cross_entropy on the logits. Eigen baseline: matrix-vector products on row-major W.
+// forward/ runs ctnn::inference_weights (the weights copied once into the inference layout),
+// forward_from_parameters/ ctnn::forward on the parameter block itself.
 
 #include "mlp_784.hpp"
 
@@ -18,6 +20,8 @@ bool check() {
   ctnn::forward(s->p, sample_x(*s), y);
   e.forward(s->x_rows(0), ey.data());
   bool ok = bench::close("forward output", y, ey);
+  const auto w = std::make_unique<ctnn::inference_weights<mlp::net, float>>(s->p);
+  ok &= bench::close("inference forward output", ctnn::forward(*w, sample_x(*s)), ey);
   const float loss =
       ctnn::loss_and_gradient(s->p, ctnn::softmax_cross_entropy{}, sample_x(*s), sample_t(*s), s->g);
   const float eloss = e.loss_and_gradient(s->x_rows(0), s->t_rows(0));
@@ -27,6 +31,18 @@ bool check() {
 }
 
 void ctnn_forward(benchmark::State& state) {
+  auto s = std::make_unique<mlp::setup>();
+  const auto w = std::make_unique<ctnn::inference_weights<mlp::net, float>>(s->p);
+  std::array<float, out> y{};
+  for (auto _ : state) {
+    ctnn::forward(*w, sample_x(*s), y);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  bench::report(state, mlp::forward_flops(), 1);
+}
+
+void ctnn_forward_from_parameters(benchmark::State& state) {
   auto s = std::make_unique<mlp::setup>();
   std::array<float, out> y{};
   for (auto _ : state) {
@@ -74,6 +90,9 @@ void eigen_gradient(benchmark::State& state) {
 const bool registered = [] {
   benchmark::RegisterBenchmark("ctnn/forward/784-128-10", ctnn_forward);
   benchmark::RegisterBenchmark("eigen/forward/784-128-10", eigen_forward);
+  benchmark::RegisterBenchmark("ctnn/forward_from_parameters/784-128-10",
+                               ctnn_forward_from_parameters);
+  benchmark::RegisterBenchmark("eigen/forward_from_parameters/784-128-10", eigen_forward);
   benchmark::RegisterBenchmark("ctnn/gradient/784-128-10", ctnn_gradient);
   benchmark::RegisterBenchmark("eigen/gradient/784-128-10", eigen_gradient);
   bench::checks().emplace_back("784-128-10 one sample", check);

@@ -2,6 +2,10 @@
 // the output too, as FANN's symmetric-sigmoid nets): forward, and gradient = forward + backward
 // of the squared error ½‖a − t‖². Baseline: fixed-size Eigen matrices, written as a careful
 // engineer would (z = W a + b, tanh via .array().tanh(), backward with transposes and noalias).
+// Both sides copy the weights once into the layout their forward pass wants: Eigen into its
+// column-major matrices, ctnn into ctnn::inference_weights (forward/<shape>). The case
+// forward_from_parameters/<shape> runs ctnn::forward on the row-major parameter block itself, as
+// training and the gradient do.
 
 #include <Eigen/Dense>
 #include <array>
@@ -97,6 +101,7 @@ struct small_case {
   using net = tanh_net<In, H1, H2, Out>;
   ctnn::parameters<net, float> p;
   ctnn::gradient<net, float> g;
+  ctnn::inference_weights<net, float> w;
   eigen_tanh_net<In, H1, H2, Out> e;
   std::array<float, In> x;
   std::array<float, Out> t;
@@ -105,6 +110,7 @@ struct small_case {
 
   small_case() {
     ctnn::initialize(p, 7);
+    w.assign(p);
     e.assign(p);
     const auto xs = bench::uniform(In, -1, 1, 11), ts = bench::uniform(Out, -0.9f, 0.9f, 13);
     std::copy(xs.begin(), xs.end(), x.begin());
@@ -121,6 +127,8 @@ struct small_case {
     const auto y = ctnn::forward(c.p, c.x);
     c.e.forward(c.ex);
     bool ok = bench::close("forward output", y, std::span<const float>(c.e.a3.data(), Out));
+    ok &= bench::close("inference forward output", ctnn::forward(c.w, c.x),
+                       std::span<const float>(c.e.a3.data(), Out));
     const float loss = ctnn::loss_and_gradient(c.p, ctnn::squared_error{}, c.x, c.t, c.g);
     const float eloss = c.e.loss_and_gradient(c.ex, c.et);
     const auto eg = c.e.flat_gradient();
@@ -132,6 +140,18 @@ struct small_case {
 
 template <class Case>
 void ctnn_forward(benchmark::State& state) {
+  Case c;
+  std::array<float, Case::net::output_size> y{};
+  for (auto _ : state) {
+    ctnn::forward(c.w, c.x, y);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  bench::report(state, Case::forward_flops(), 1);
+}
+
+template <class Case>
+void ctnn_forward_from_parameters(benchmark::State& state) {
   Case c;
   std::array<float, Case::net::output_size> y{};
   for (auto _ : state) {
@@ -179,6 +199,10 @@ template <class Case>
 bool register_case(const std::string& shape) {
   benchmark::RegisterBenchmark(("ctnn/forward/" + shape).c_str(), ctnn_forward<Case>);
   benchmark::RegisterBenchmark(("eigen/forward/" + shape).c_str(), eigen_forward<Case>);
+  benchmark::RegisterBenchmark(("ctnn/forward_from_parameters/" + shape).c_str(),
+                               ctnn_forward_from_parameters<Case>);
+  benchmark::RegisterBenchmark(("eigen/forward_from_parameters/" + shape).c_str(),
+                               eigen_forward<Case>);
   benchmark::RegisterBenchmark(("ctnn/gradient/" + shape).c_str(), ctnn_gradient<Case>);
   benchmark::RegisterBenchmark(("eigen/gradient/" + shape).c_str(), eigen_gradient<Case>);
   bench::checks().emplace_back(shape, &Case::check);

@@ -22,6 +22,7 @@
 #include "nn/activations.hpp"
 #include "nn/cost_model.hpp"
 #include "nn/gradient_check.hpp"
+#include "nn/inference.hpp"
 #include "nn/init.hpp"
 #include "nn/layers.hpp"
 #include "nn/losses.hpp"
