@@ -137,6 +137,20 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
       sink.template put<L, Arch>(c_at + r * c_row + v * L, acc[r][v]);
 }
 
+// The columns [From, Width) of `rows` rows, which no pack covers: one value at a time.
+template <std::size_t From, std::size_t Width, class T, class Sink>
+constexpr void broadcast_tail(std::size_t rows, const T* x, std::size_t x_row, std::size_t x_k,
+                              const T* y, std::size_t y_k, std::size_t k_count, const T* c_in,
+                              const Sink& sink, std::size_t c_at, std::size_t c_row,
+                              bool accumulate) {
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t j = From; j < Width; ++j) {
+      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
+      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
+      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
+    }
+}
+
 // broadcast_block over all Width columns of R rows: V packs at a time, then single packs, then
 // the scalar tail.
 template <std::size_t R, std::size_t Width, class Arch, class T, class Sink>
@@ -154,12 +168,38 @@ constexpr void broadcast_rows(const T* x, std::size_t x_row, std::size_t x_k, co
   for (std::size_t j = wide_end; j < vector_end; j += L)
     broadcast_block<R, 1, Arch>(x, x_row, x_k, y + j, y_k, k_count, c_in, sink, c_at + j,
                                 c_row, accumulate);
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t j = vector_end; j < Width; ++j) {
-      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
-      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
-      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
-    }
+  broadcast_tail<vector_end, Width>(R, x, x_row, x_k, y, y_k, k_count, c_in, sink, c_at, c_row,
+                                    accumulate);
+}
+
+// All Rows × Width values of C, as broadcast_rows, but column chunks outer and blocks of R rows
+// inner: a chunk of Y (k_count rows × V·L values, 8 kB for 32 float rows) stays in L1 while every
+// row of C takes it. Rows outer would stream the whole of Y (100 kB for a tile of 32 samples of
+// 784 inputs) from L2 once per block of R rows.
+template <std::size_t Rows, std::size_t Width, class Arch, class T, class Sink>
+constexpr void broadcast_columns(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
+                                 std::size_t y_k, std::size_t k_count, const T* c_in,
+                                 const Sink& sink, std::size_t c_at, std::size_t c_row,
+                                 bool accumulate) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  constexpr std::size_t R = 4, V = 4;
+  constexpr std::size_t blocked_end = Rows - Rows % R;
+  constexpr std::size_t vector_end = Width - Width % L;
+  constexpr std::size_t wide_end = vector_end - vector_end % (V * L);
+  auto every_row = [&]<std::size_t Packs>(std::size_t j, std::integral_constant<std::size_t, Packs>) {
+    for (std::size_t r = 0; r < blocked_end; r += R)
+      broadcast_block<R, Packs, Arch>(x + r * x_row, x_row, x_k, y + j, y_k, k_count, c_in, sink,
+                                      c_at + r * c_row + j, c_row, accumulate);
+    if constexpr (blocked_end < Rows)
+      broadcast_block<Rows - blocked_end, Packs, Arch>(x + blocked_end * x_row, x_row, x_k, y + j,
+                                                       y_k, k_count, c_in, sink,
+                                                       c_at + blocked_end * c_row + j, c_row,
+                                                       accumulate);
+  };
+  for (std::size_t j = 0; j < wide_end; j += V * L) every_row(j, std::integral_constant<std::size_t, V>{});
+  for (std::size_t j = wide_end; j < vector_end; j += L) every_row(j, std::integral_constant<std::size_t, 1>{});
+  broadcast_tail<vector_end, Width>(Rows, x, x_row, x_k, y, y_k, k_count, c_in, sink, c_at,
+                                    c_row, accumulate);
 }
 
 }  // namespace detail
@@ -204,15 +244,8 @@ constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_
     bias_pack(full_end, std::integral_constant<std::size_t, Out - full_end>{});
 
   // Rows o of ∂W: x = Δ (x[o + s·Out]), y = A (row s), k runs over the samples.
-  constexpr std::size_t R = 4;
-  constexpr std::size_t blocked_end = Out - Out % R;
-  for (std::size_t o = 0; o < blocked_end; o += R)
-    detail::broadcast_rows<R, In, Arch>(delta + o, 1, Out, a, a_stride, n, g_in, sink,
-                                        w_at + o * In, In, accumulate);
-  if constexpr (blocked_end < Out)
-    detail::broadcast_rows<Out - blocked_end, In, Arch>(delta + blocked_end, 1, Out, a, a_stride,
-                                                        n, g_in, sink, w_at + blocked_end * In, In,
-                                                        accumulate);
+  detail::broadcast_columns<Out, In, Arch>(delta, 1, Out, a, a_stride, n, g_in, sink, w_at, In,
+                                           accumulate);
 }
 
 // Δ' (n×In, rows d_stride apart) = Δ (n×Out) · W (Out×In).
