@@ -1,14 +1,15 @@
-// The machine code behind a 784-128-10 network: two entry points with plain (extern "C") names
+// The machine code behind a 784-128-10 network: three entry points with plain (extern "C") names
 // that scripts/asm.sh disassembles and summarises (instruction count, SIMD share and widths,
 // calls, allocations; see docs/assembly.md):
 //
 //   ctnn_forward_784_128_10    forward pass of one tile of 32 samples
 //   ctnn_gradient_784_128_10   mean softmax cross-entropy of the tile and its gradient
+//   ctnn_inference_784_128_10  one sample from ctnn::inference_weights (the inference layout)
 //
-// Each works on exactly one tile, so the sizes the batch passes check at run time are constants
-// here and the checks fold away. main() runs both once on seeded data and compares them with a
-// naive evaluation in double written below (plain loops, the textbook formulas), and exits
-// non-zero if they disagree; it is run as the test example/assembly.
+// The batch ones work on exactly one tile, so the sizes the batch passes check at run time are
+// constants here and the checks fold away. main() runs all three once on seeded data and compares
+// them with a naive evaluation in double written below (plain loops, the textbook formulas), and
+// exits non-zero if they disagree; it is run as the test example/assembly.
 //
 // Usage: assembly
 
@@ -53,6 +54,14 @@ extern "C" [[gnu::noinline]] float ctnn_gradient_784_128_10(const mnist_paramete
                                        std::span<const float>(input, tile * in),
                                        std::span<const float>(target, tile * out), *gradient,
                                        *workspace);
+}
+
+using mnist_inference = ctnn::inference_weights<mnist_net, float>;
+
+// output (10) = network(input (784)) for one sample.
+extern "C" [[gnu::noinline]] void ctnn_inference_784_128_10(const mnist_inference* weights,
+                                                            const float* input, float* output) {
+  ctnn::forward(*weights, std::span<const float, in>(input, in), std::span<float, out>(output, out));
 }
 // [entry_points]
 
@@ -122,6 +131,9 @@ int main() {
   for (std::size_t s = 0; s < tile; ++s) t[s * out + (s * 7) % out] = 1.0f;  // one-hot labels
 
   ctnn_forward_784_128_10(p.get(), x.data(), y.data(), ws.get());
+  const auto frozen = std::make_unique<mnist_inference>(*p);
+  std::array<float, out> y_one{};
+  ctnn_inference_784_128_10(frozen.get(), x.data() + in, y_one.data());  // the tile's sample 1
   const float loss = ctnn_gradient_784_128_10(p.get(), x.data(), t.data(), g.get(), ws.get());
 
   std::vector<double> pd(p->size()), xd(x.begin(), x.end()), td(t.begin(), t.end());
@@ -132,6 +144,9 @@ int main() {
   double worst_output = 0;
   for (std::size_t k = 0; k < y.size(); ++k)
     worst_output = std::max(worst_output, relative_error(double(y[k]), reference.z2[k]));
+  double worst_inference = 0;
+  for (std::size_t o = 0; o < out; ++o)
+    worst_inference = std::max(worst_inference, relative_error(double(y_one[o]), reference.z2[out + o]));
 
   // Gradient entries against central differences of the naive loss, spread over both layers
   // (first weights, a bias, second-layer weights and biases).
@@ -156,11 +171,13 @@ int main() {
   std::printf("  output[0][0..2] = %.6f %.6f %.6f\n", double(y[0]), double(y[1]), double(y[2]));
   std::printf("  mean loss %.6f (naive, double: %.6f)\n", double(loss), reference_loss);
   std::printf("  sum of the gradient %.6e over %zu parameters\n", gradient_sum, g->size());
-  std::printf("  worst relative error: outputs %.2e, loss %.2e, gradient (8 entries) %.2e\n",
-              worst_output, relative_error(double(loss), reference_loss), worst_gradient);
+  std::printf("  worst relative error: outputs %.2e, loss %.2e, gradient (8 entries) %.2e, "
+              "one sample from the inference layout %.2e\n",
+              worst_output, relative_error(double(loss), reference_loss), worst_gradient,
+              worst_inference);
 
   const bool ok = worst_output < 1e-4 && relative_error(double(loss), reference_loss) < 1e-5 &&
-                  worst_gradient < 1e-3;
+                  worst_gradient < 1e-3 && worst_inference < 1e-4;
   std::printf("%s\n", ok ? "ok" : "MISMATCH");
   return ok ? 0 : 1;
 }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The machine code of the 784-128-10 example's two entry points, and a summary of it.
+# The machine code of the 784-128-10 example's three entry points, and a summary of it.
 #
-#   bash scripts/asm.sh [--compiler g++|clang++] [--function forward|gradient|all]
+#   bash scripts/asm.sh [--compiler g++|clang++] [--function forward|gradient|inference|all]
 #                       [--summary-only] [--source] [--scalar] [--keep DIR]
 #
 # Builds examples/assembly.cpp as the meson build does for tests and examples (-std=c++20 -O3
 # -march=native -pthread, linked with zlib), disassembles the program (objdump -d
 # --no-show-raw-insn -C: AT&T syntax, demangled), and prints, for each entry point
-# (ctnn_forward_784_128_10, ctnn_gradient_784_128_10), the entry point itself and every function
-# of the program it reaches through calls and jumps (what the compiler did not inline: kernels,
-# the loss, GCC's .cold blocks), then a summary over that set:
+# (ctnn_forward_784_128_10, ctnn_gradient_784_128_10, ctnn_inference_784_128_10), the entry
+# point itself and every function of the program it reaches through calls and jumps (what the
+# compiler did not inline: kernels, the loss, GCC's .cold blocks), then a summary over that set:
 #   - instructions, and how many are packed SIMD (share of the total) and scalar floating point;
 #   - vector widths: packed instructions by their widest register, zmm (512 bits), ymm (256),
 #     xmm (128);
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     *) echo "asm.sh: unknown option '$1'" >&2; usage ;;
   esac
 done
-case $function in forward|gradient|all) ;; *) echo "asm.sh: --function forward|gradient|all" >&2; exit 2 ;; esac
+case $function in forward|gradient|inference|all) ;; *) echo "asm.sh: --function forward|gradient|inference|all" >&2; exit 2 ;; esac
 command -v "$compiler" >/dev/null || { echo "asm.sh: compiler '$compiler' not found" >&2; exit 2; }
 command -v objdump >/dev/null || { echo "asm.sh: objdump not found (binutils)" >&2; exit 2; }
 
@@ -80,7 +80,8 @@ from collections import Counter
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
 
 listing, which, summary_only, compiler, version = sys.argv[1:6]
-entries = {"forward": "ctnn_forward_784_128_10", "gradient": "ctnn_gradient_784_128_10"}
+entries = {"forward": "ctnn_forward_784_128_10", "gradient": "ctnn_gradient_784_128_10",
+           "inference": "ctnn_inference_784_128_10"}
 selected = list(entries) if which == "all" else [which]
 
 header = re.compile(r"^([0-9a-f]+) <(.*)>:$")
