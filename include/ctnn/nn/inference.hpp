@@ -95,33 +95,30 @@ class inference_weights {
 namespace detail {
 
 // Stage K of the inference layout on one sample: x (S::in values) → a (S::out values); z is
-// scratch of S::out values.
+// scratch of S::out values. SIMD architectures run the kernels; the scalar architecture and
+// constant evaluation, plain loops over the same layout.
 template <std::size_t K, class Arch, class Net, class T>
-inline void inference_stage(const T* weights, const T* x, T* z, T* a) {
+constexpr void inference_stage(const T* weights, const T* x, T* z, T* a) {
   using S = typename Net::template stage<K>;
   using W = inference_weights<Net, T>;
   using f = typename S::activation;
-  const T* w = weights + W::template weight_offset<K>();
-  const T* b = weights + W::template bias_offset<K>();
-  if constexpr (W::template by_columns<K>)
-    simd::dense_forward_columns<S::in, S::out, W::template stride<K>, f, Arch>(w, b, x, z, a);
-  else
-    simd::dense_forward_one<S::in, S::out, f, Arch>(w, b, simd::load_vector<S::in, Arch>(x), z, a);
-}
-
-// The same with plain loops: the scalar architecture and constant evaluation.
-template <std::size_t K, class Net, class T>
-constexpr void inference_stage_scalar(const T* weights, const T* x, T* z, T* a) {
-  using S = typename Net::template stage<K>;
-  using W = inference_weights<Net, T>;
-  using f = typename S::activation;
-  const T* w = weights + W::template weight_offset<K>();
-  const T* b = weights + W::template bias_offset<K>();
+  constexpr bool by_columns = W::template by_columns<K>;
   constexpr std::size_t stride = W::template stride<K>;
+  const T* w = weights + W::template weight_offset<K>();
+  const T* b = weights + W::template bias_offset<K>();
+  if constexpr (simd::lanes<T, Arch> > 1) {
+    if (!std::is_constant_evaluated()) {
+      if constexpr (by_columns)
+        simd::dense_forward_columns<S::in, S::out, stride, f, Arch>(w, b, x, z, a);
+      else
+        simd::dense_forward_one<S::in, S::out, f, Arch>(w, b, simd::load_vector<S::in, Arch>(x), z, a);
+      return;
+    }
+  }
   for (std::size_t o = 0; o < S::out; ++o) {
     T sum = b[o];
     for (std::size_t i = 0; i < S::in; ++i)
-      sum += x[i] * (W::template by_columns<K> ? w[i * stride + o] : w[o * stride + i]);
+      sum += x[i] * (by_columns ? w[i * stride + o] : w[o * stride + i]);
     z[o] = sum;
     if constexpr (f::elementwise) a[o] = f::value(sum);
   }
@@ -136,26 +133,14 @@ template <class Arch, class Net, class T>
   constexpr std::size_t width = Net::max_width;
   alignas(64) T buffer[2][width];
   alignas(64) T z[width];
-  auto each_stage = [&](auto run) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      (run(std::integral_constant<std::size_t, K>{}, K == 0 ? x : buffer[(K + 1) % 2],
-           K + 1 == stages ? y : buffer[K % 2]),
-       ...);
-    }(std::make_index_sequence<stages>{});
-  };
-  if constexpr (simd::lanes<T, Arch> > 1) {
-    if (!std::is_constant_evaluated()) {
-      each_stage([&](auto k, const T* in, T* out) {
-        inference_stage<decltype(k)::value, Arch, Net>(weights, in, z, out);
-      });
-      return;
-    }
-  }
   // Constant evaluation reads only values that were set.
-  for (T* b : {buffer[0], buffer[1], z}) std::fill_n(b, width, T(0));
-  each_stage([&](auto k, const T* in, T* out) {
-    inference_stage_scalar<decltype(k)::value, Net>(weights, in, z, out);
-  });
+  if (std::is_constant_evaluated())
+    for (T* b : {buffer[0], buffer[1], z}) std::fill_n(b, width, T(0));
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (inference_stage<K, Arch, Net>(weights, K == 0 ? x : buffer[(K + 1) % 2], z,
+                                   K + 1 == stages ? y : buffer[K % 2]),
+     ...);
+  }(std::make_index_sequence<stages>{});
 }
 
 }  // namespace detail
