@@ -71,7 +71,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   // The first pack of each row starts its accumulator (a product, not an FMA into zeros).
-  // Short rows are unrolled; long ones (e.g. 784 inputs) loop over their full packs.
+  // Short rows (up to 4 packs) are unrolled, all R side by side; long ones go in groups (below).
   constexpr std::size_t packs = (In + L - 1) / L;
   auto step = [&](auto width, std::size_t i, bool first) {
     const auto xv = x.v[i / L];
