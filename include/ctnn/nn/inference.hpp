@@ -22,6 +22,7 @@
 #include <initializer_list>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "../simd/column_forward.hpp"
 #include "../simd/matvec.hpp"
