@@ -137,46 +137,13 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
       sink.template put<L, Arch>(c_at + r * c_row + v * L, acc[r][v]);
 }
 
-// The columns [From, Width) of `rows` rows, which no pack covers: one value at a time.
-template <std::size_t From, std::size_t Width, class T, class Sink>
-constexpr void broadcast_tail(std::size_t rows, const T* x, std::size_t x_row, std::size_t x_k,
-                              const T* y, std::size_t y_k, std::size_t k_count, const T* c_in,
-                              const Sink& sink, std::size_t c_at, std::size_t c_row,
-                              bool accumulate) {
-  for (std::size_t r = 0; r < rows; ++r)
-    for (std::size_t j = From; j < Width; ++j) {
-      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
-      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
-      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
-    }
-}
-
-// broadcast_block over all Width columns of R rows: V packs at a time, then single packs, then
-// the scalar tail.
-template <std::size_t R, std::size_t Width, class Arch, class T, class Sink>
-constexpr void broadcast_rows(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
-                              std::size_t y_k, std::size_t k_count, const T* c_in,
-                              const Sink& sink, std::size_t c_at, std::size_t c_row,
-                              bool accumulate) {
-  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
-  constexpr std::size_t V = 4;
-  constexpr std::size_t vector_end = Width - Width % L;
-  constexpr std::size_t wide_end = vector_end - vector_end % (V * L);
-  for (std::size_t j = 0; j < wide_end; j += V * L)
-    broadcast_block<R, V, Arch>(x, x_row, x_k, y + j, y_k, k_count, c_in, sink, c_at + j,
-                                c_row, accumulate);
-  for (std::size_t j = wide_end; j < vector_end; j += L)
-    broadcast_block<R, 1, Arch>(x, x_row, x_k, y + j, y_k, k_count, c_in, sink, c_at + j,
-                                c_row, accumulate);
-  broadcast_tail<vector_end, Width>(R, x, x_row, x_k, y, y_k, k_count, c_in, sink, c_at, c_row,
-                                    accumulate);
-}
-
-// All Rows × Width values of C, as broadcast_rows, but column chunks outer and blocks of R rows
-// inner: a chunk of Y (k_count rows × V·L values, 8 kB for 32 float rows) stays in L1 while every
-// row of C takes it. Rows outer would stream the whole of Y (100 kB for a tile of 32 samples of
-// 784 inputs) from L2 once per block of R rows. The weight gradient takes this order; the input
-// delta keeps broadcast_rows (its Y is W, and this order made the demo's 784-256-128-10 3% slower).
+// All Rows × Width values of C: column chunks of V packs outer (then single packs, then the
+// columns no pack covers, one value at a time), blocks of R rows inner. A chunk of Y (k_count rows
+// × V·L values, 8 kB for 32 float rows) stays in L1 while every row of C takes it; rows outer
+// would stream the whole of Y (100 kB for a tile of 32 samples of 784 inputs) from L2 once per
+// block of R rows. The weight gradient hands over all its rows at once; the input delta one block
+// of samples at a time, which sweeps its Y (= W) per block: taking all rows at once there made
+// the demo's 784-256-128-10 3% slower.
 template <std::size_t Rows, std::size_t Width, class Arch, class T, class Sink>
 constexpr void broadcast_columns(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
                                  std::size_t y_k, std::size_t k_count, const T* c_in,
@@ -199,8 +166,12 @@ constexpr void broadcast_columns(const T* x, std::size_t x_row, std::size_t x_k,
   };
   for (std::size_t j = 0; j < wide_end; j += V * L) every_row(j, std::integral_constant<std::size_t, V>{});
   for (std::size_t j = wide_end; j < vector_end; j += L) every_row(j, std::integral_constant<std::size_t, 1>{});
-  broadcast_tail<vector_end, Width>(Rows, x, x_row, x_k, y, y_k, k_count, c_in, sink, c_at,
-                                    c_row, accumulate);
+  for (std::size_t r = 0; r < Rows; ++r)
+    for (std::size_t j = vector_end; j < Width; ++j) {
+      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
+      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
+      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
+    }
 }
 
 }  // namespace detail
@@ -259,11 +230,11 @@ constexpr void affine_input_delta(const T* delta, const T* w, T* d_prev, std::si
   const store_sink<T> out{d_prev};
   const T* no_sums = nullptr;  // nothing accumulates
   for (std::size_t s = 0; s < blocked_end; s += R)
-    detail::broadcast_rows<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
-                                        s * d_stride, d_stride, false);
+    detail::broadcast_columns<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
+                                           s * d_stride, d_stride, false);
   for (std::size_t s = blocked_end; s < n; ++s)
-    detail::broadcast_rows<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
-                                        s * d_stride, d_stride, false);
+    detail::broadcast_columns<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
+                                           s * d_stride, d_stride, false);
 }
 
 }  // namespace ctnn::simd
