@@ -18,14 +18,16 @@ namespace ctnn::simd {
 
 namespace detail {
 
-// Dot products of SB rows of A with OB rows of W (all of length In), SIMD along In.
+// Dot products of SB rows of A with OB rows of W (all of length In), SIMD along In, left as
+// lane-wise partial sums: the lanes of acc[s][o] add up to row s of A · row o of W. A remainder
+// shorter than a pack comes in as a part pack (zeros after it): no scalar tail loop.
 template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
-constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB][OB]) {
+constexpr void dot_accumulators(const T* w, const T* a, std::size_t a_stride,
+                                pack<T, Arch> (&acc)[SB][OB]) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   constexpr std::size_t vector_end = In - In % L;
-  P acc[SB][OB];
   for (std::size_t s = 0; s < SB; ++s)
     for (std::size_t o = 0; o < OB; ++o) acc[s][o] = traits::broadcast(T(0));
   for (std::size_t i = 0; i < vector_end; i += L) {
@@ -36,9 +38,28 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
       for (std::size_t o = 0; o < OB; ++o) acc[s][o] = multiply_add<T, Arch>(av, wv[o], acc[s][o]);
     }
   }
-  // The SB·OB lane sums: L accumulators at a time reduced together (pack_traits::sum_rows: a
-  // tree of shuffles and adds, about 3 instructions per accumulator) where SB·OB is a multiple
-  // of L, else one horizontal sum each (about 8).
+  if constexpr (vector_end < In) {
+    constexpr std::size_t width = In - vector_end;
+    for (std::size_t s = 0; s < SB; ++s) {
+      const P av = load_part<width, Arch>(a + s * a_stride + vector_end);
+      for (std::size_t o = 0; o < OB; ++o) {
+        const P wv = load_part<width, Arch>(w + o * In + vector_end);
+        acc[s][o] = multiply_add<T, Arch>(av, wv, acc[s][o]);
+      }
+    }
+  }
+}
+
+// The SB·OB dot products as out[s][o]: L accumulators at a time reduced together
+// (pack_traits::sum_rows: a tree of shuffles and adds, about 3 instructions per accumulator)
+// where SB·OB is a multiple of L, else one horizontal sum each (about 8).
+template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
+constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB][OB]) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  P acc[SB][OB];
+  dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
   if constexpr (L > 1 && (SB * OB) % L == 0) {
     P flat[SB * OB];
     for (std::size_t s = 0; s < SB; ++s)
@@ -51,20 +72,33 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
   }
-  for (std::size_t s = 0; s < SB; ++s)
-    for (std::size_t o = 0; o < OB; ++o)
-      for (std::size_t i = vector_end; i < In; ++i) out[s][o] += w[o * In + i] * a[s * a_stride + i];
 }
 
+// Z rows = SB rows of A times Wᵀ, plus b, OB = 4 rows of W at a time. With AVX-512 and whole
+// packs of sums, each pack of sums holds 4 outputs of 4 (float) or 2 (double) samples: the bias
+// goes on in one add and each sample's 4 outputs in one store, instead of 16 scalar steps.
 template <std::size_t SB, std::size_t In, std::size_t Out, class Arch, class T>
 constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size_t a_stride, T* z) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
   constexpr std::size_t OB = 4;
   constexpr std::size_t blocked_end = Out - Out % OB;
   for (std::size_t o = 0; o < blocked_end; o += OB) {
-    T block[SB][OB];
-    dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
-    for (std::size_t s = 0; s < SB; ++s)
-      for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
+    if constexpr (is_avx512<Arch> && (SB * OB) % L == 0) {
+      P acc[SB][OB];
+      dot_accumulators<SB, OB, In, Arch>(w + o * In, a, a_stride, acc);
+      P flat[SB * OB];
+      for (std::size_t s = 0; s < SB; ++s)
+        for (std::size_t k = 0; k < OB; ++k) flat[s * OB + k] = acc[s][k];
+      for (std::size_t k = 0; k < SB * OB; k += L)
+        avx512_add_store_quads(z + k / OB * Out + o, Out, traits::sum_rows(flat + k), b + o);
+    } else {
+      T block[SB][OB];
+      dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
+      for (std::size_t s = 0; s < SB; ++s)
+        for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
+    }
   }
   for (std::size_t o = blocked_end; o < Out; ++o) {
     T block[SB][1];
