@@ -125,28 +125,27 @@ void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
       for (std::size_t r = 0; r < L; ++r)
         acc[r] = multiply_add<T, Arch>(traits::load(w + (o + r) * In + i), av, acc[r]);
     }
-    P sums = traits::sum_rows(acc) + traits::load(b + o);
     if constexpr (vector_end < In) {
-      alignas(64) T tail[L];
-      for (std::size_t r = 0; r < L; ++r) {
-        T total = 0;
-        for (std::size_t i = vector_end; i < In; ++i) total += w[(o + r) * In + i] * a[i];
-        tail[r] = total;
-      }
-      sums += traits::load(tail);
+      constexpr std::size_t width = In - vector_end;
+      const P av = load_part<width, Arch>(a + vector_end);
+      for (std::size_t r = 0; r < L; ++r)
+        acc[r] = multiply_add<T, Arch>(load_part<width, Arch>(w + (o + r) * In + vector_end), av, acc[r]);
     }
-    traits::store(z + o, sums);
+    traits::store(z + o, traits::sum_rows(acc) + traits::load(b + o));
   }
   if constexpr (blocked_end < Out) affine_forward_rows<1, In, Out - blocked_end, Arch>(
       w + blocked_end * In, b + blocked_end, a, In, z + blocked_end);
 }
 
-// The kernel of both backward products: for R rows r and V·L columns j,
+// The kernel of both backward products: for R rows r and V·Width columns j,
 //   C[r, j] = [C_in[r·c_row + j] +] Σ_k X[r·x_row + k·x_k] · Y[k·y_k + j]
 // with X broadcast one scalar at a time and Y loaded as packs: each k costs R broadcasts and V
 // loads for R·V FMAs. C[r, j] goes to sink as value c_at + r·c_row + j (sink.hpp); when
 // accumulate, c_in[c_at + r·c_row + j] holds the sums so far (for a store_sink, the same memory).
-template <std::size_t R, std::size_t V, class Arch, class T, class Sink>
+// Width is the pack width L, or for the last columns of a row (V = 1) the fewer that are left:
+// part packs, so no column is done one value at a time.
+template <std::size_t R, std::size_t V, class Arch, class T, class Sink,
+          std::size_t Width = pack_traits<T, Arch>::lanes>
 constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, const T* y,
                                std::size_t y_k, std::size_t k_count, const T* c_in,
                                const Sink& sink, std::size_t c_at, std::size_t c_row,
@@ -154,13 +153,15 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
+  static_assert(Width == L || V == 1);
   P acc[R][V];
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < V; ++v)
-      acc[r][v] = accumulate ? traits::load(c_in + c_at + r * c_row + v * L) : traits::broadcast(T(0));
+      acc[r][v] = accumulate ? load_part<Width, Arch>(c_in + c_at + r * c_row + v * L)
+                             : traits::broadcast(T(0));
   for (std::size_t k = 0; k < k_count; ++k) {
     P yv[V];
-    for (std::size_t v = 0; v < V; ++v) yv[v] = traits::pin(traits::load(y + k * y_k + v * L));
+    for (std::size_t v = 0; v < V; ++v) yv[v] = traits::pin(load_part<Width, Arch>(y + k * y_k + v * L));
     for (std::size_t r = 0; r < R; ++r) {
       const P xv = traits::pin(traits::broadcast(x[r * x_row + k * x_k]));
       for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
@@ -168,11 +169,11 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
   }
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < V; ++v)
-      sink.template put<L, Arch>(c_at + r * c_row + v * L, acc[r][v]);
+      sink.template put<Width, Arch>(c_at + r * c_row + v * L, acc[r][v]);
 }
 
-// All Rows × Width values of C: column chunks of V packs outer (then single packs, then the
-// columns no pack covers, one value at a time), blocks of R rows inner. A chunk of Y (k_count rows
+// All Rows × Width values of C: column chunks of V packs outer (then single packs, then one
+// part pack for the columns left), blocks of R rows inner. A chunk of Y (k_count rows
 // × V·L values, 8 kB for 32 float rows) stays in L1 while every row of C takes it; rows outer
 // would stream the whole of Y (100 kB for a tile of 32 samples of 784 inputs) from L2 once per
 // block of R rows. The weight gradient hands over all its rows at once; the input delta one block
@@ -188,24 +189,20 @@ constexpr void broadcast_columns(const T* x, std::size_t x_row, std::size_t x_k,
   constexpr std::size_t blocked_end = Rows - Rows % R;
   constexpr std::size_t vector_end = Width - Width % L;
   constexpr std::size_t wide_end = vector_end - vector_end % (V * L);
-  auto every_row = [&]<std::size_t Packs>(std::size_t j, std::integral_constant<std::size_t, Packs>) {
+  auto every_row = [&]<std::size_t Packs, std::size_t PackWidth>(std::size_t j) {
     for (std::size_t r = 0; r < blocked_end; r += R)
-      broadcast_block<R, Packs, Arch>(x + r * x_row, x_row, x_k, y + j, y_k, k_count, c_in, sink,
-                                      c_at + r * c_row + j, c_row, accumulate);
+      broadcast_block<R, Packs, Arch, T, Sink, PackWidth>(x + r * x_row, x_row, x_k, y + j, y_k,
+                                                          k_count, c_in, sink,
+                                                          c_at + r * c_row + j, c_row, accumulate);
     if constexpr (blocked_end < Rows)
-      broadcast_block<Rows - blocked_end, Packs, Arch>(x + blocked_end * x_row, x_row, x_k, y + j,
-                                                       y_k, k_count, c_in, sink,
-                                                       c_at + blocked_end * c_row + j, c_row,
-                                                       accumulate);
+      broadcast_block<Rows - blocked_end, Packs, Arch, T, Sink, PackWidth>(
+          x + blocked_end * x_row, x_row, x_k, y + j, y_k, k_count, c_in, sink,
+          c_at + blocked_end * c_row + j, c_row, accumulate);
   };
-  for (std::size_t j = 0; j < wide_end; j += V * L) every_row(j, std::integral_constant<std::size_t, V>{});
-  for (std::size_t j = wide_end; j < vector_end; j += L) every_row(j, std::integral_constant<std::size_t, 1>{});
-  for (std::size_t r = 0; r < Rows; ++r)
-    for (std::size_t j = vector_end; j < Width; ++j) {
-      T total = accumulate ? c_in[c_at + r * c_row + j] : T(0);
-      for (std::size_t k = 0; k < k_count; ++k) total += x[r * x_row + k * x_k] * y[k * y_k + j];
-      sink.template put<1, scalar_arch>(c_at + r * c_row + j, total);
-    }
+  for (std::size_t j = 0; j < wide_end; j += V * L) every_row.template operator()<V, L>(j);
+  for (std::size_t j = wide_end; j < vector_end; j += L) every_row.template operator()<1, L>(j);
+  if constexpr (vector_end < Width)
+    every_row.template operator()<1, Width - vector_end>(vector_end);
 }
 
 }  // namespace detail
