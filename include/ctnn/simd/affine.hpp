@@ -50,25 +50,42 @@ constexpr void dot_accumulators(const T* w, const T* a, std::size_t a_stride,
   }
 }
 
-// The SB·OB dot products as out[s][o]: L accumulators at a time reduced together
-// (pack_traits::sum_rows: a tree of shuffles and adds, about 3 instructions per accumulator)
-// where SB·OB is a multiple of L, else one horizontal sum each (about 8).
+// The SB·OB dot products, reduced L accumulators at a time (pack_traits::sum_rows: a tree of
+// shuffles and adds, about 3 instructions per accumulator): lane j of sums[k] is product
+// k·L + j in the order s·OB + o. SB·OB must be a multiple of L. always_inline: as a call, GCC
+// hands the sums back through memory.
+template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
+[[gnu::always_inline]] constexpr void dot_sums(const T* w, const T* a, std::size_t a_stride,
+                        pack<T, Arch> (&sums)[SB * OB / lanes<T, Arch>]) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  static_assert(L > 1 && (SB * OB) % L == 0);
+  P acc[SB][OB];
+  dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
+  P flat[SB * OB];
+  for (std::size_t s = 0; s < SB; ++s)
+    for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
+  for (std::size_t k = 0; k < SB * OB / L; ++k) sums[k] = traits::sum_rows(flat + k * L);
+}
+
+// The SB·OB dot products as out[s][o]: through dot_sums where SB·OB is a multiple of L, else one
+// horizontal sum each (about 8 instructions).
 template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
 constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[SB][OB]) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
-  P acc[SB][OB];
-  dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
   if constexpr (L > 1 && (SB * OB) % L == 0) {
-    P flat[SB * OB];
-    for (std::size_t s = 0; s < SB; ++s)
-      for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
+    P packs[SB * OB / L];
+    dot_sums<SB, OB, In, Arch>(w, a, a_stride, packs);
     alignas(64) T sums[SB * OB];
-    for (std::size_t k = 0; k < SB * OB; k += L) traits::store(sums + k, traits::sum_rows(flat + k));
+    for (std::size_t k = 0; k < SB * OB / L; ++k) traits::store(sums + k * L, packs[k]);
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t o = 0; o < OB; ++o) out[s][o] = sums[s * OB + o];
   } else {
+    P acc[SB][OB];
+    dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
   }
@@ -79,20 +96,16 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
 // goes on in one add and each sample's 4 outputs in one store, instead of 16 scalar steps.
 template <std::size_t SB, std::size_t In, std::size_t Out, class Arch, class T>
 constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size_t a_stride, T* z) {
-  using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
-  constexpr std::size_t L = traits::lanes;
-  constexpr std::size_t OB = 4;
+  constexpr std::size_t L = lanes<T, Arch>;
+  constexpr std::size_t OB = 4;  // avx512_add_store_quads takes groups of 4 outputs
   constexpr std::size_t blocked_end = Out - Out % OB;
   for (std::size_t o = 0; o < blocked_end; o += OB) {
     if constexpr (is_avx512<Arch> && (SB * OB) % L == 0) {
-      P acc[SB][OB];
-      dot_accumulators<SB, OB, In, Arch>(w + o * In, a, a_stride, acc);
-      P flat[SB * OB];
-      for (std::size_t s = 0; s < SB; ++s)
-        for (std::size_t k = 0; k < OB; ++k) flat[s * OB + k] = acc[s][k];
-      for (std::size_t k = 0; k < SB * OB; k += L)
-        avx512_add_store_quads(z + k / OB * Out + o, Out, traits::sum_rows(flat + k), b + o);
+      P sums[SB * OB / L];
+      dot_sums<SB, OB, In, Arch>(w + o * In, a, a_stride, sums);
+      for (std::size_t k = 0; k < SB * OB / L; ++k)
+        avx512_add_store_quads(z + k * L / OB * Out + o, Out, sums[k], b + o);
     } else {
       T block[SB][OB];
       dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
@@ -128,8 +141,10 @@ void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
     if constexpr (vector_end < In) {
       constexpr std::size_t width = In - vector_end;
       const P av = load_part<width, Arch>(a + vector_end);
-      for (std::size_t r = 0; r < L; ++r)
-        acc[r] = multiply_add<T, Arch>(load_part<width, Arch>(w + (o + r) * In + vector_end), av, acc[r]);
+      for (std::size_t r = 0; r < L; ++r) {
+        const P wv = load_part<width, Arch>(w + (o + r) * In + vector_end);
+        acc[r] = multiply_add<T, Arch>(wv, av, acc[r]);
+      }
     }
     traits::store(z + o, traits::sum_rows(acc) + traits::load(b + o));
   }
@@ -161,7 +176,8 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
                              : traits::broadcast(T(0));
   for (std::size_t k = 0; k < k_count; ++k) {
     P yv[V];
-    for (std::size_t v = 0; v < V; ++v) yv[v] = traits::pin(load_part<Width, Arch>(y + k * y_k + v * L));
+    for (std::size_t v = 0; v < V; ++v)
+      yv[v] = traits::pin(load_part<Width, Arch>(y + k * y_k + v * L));
     for (std::size_t r = 0; r < R; ++r) {
       const P xv = traits::pin(traits::broadcast(x[r * x_row + k * x_k]));
       for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
