@@ -6,8 +6,14 @@
 //   ctnn::parameters<net, float> p;
 //   ctnn::initialize(p, /*seed=*/1);
 //   auto y = ctnn::forward(p, std::array<float, 2>{0.f, 1.f});
+//
+// or any graph of ops (ctnn::op::..., core/graph.hpp):
+//   using x = ctnn::op::input<"x", 784>;
+//   using h = ctnn::op::relu<ctnn::op::dense<"fc1", 256, x>>;
+//   using net = ctnn::graph<ctnn::op::dense<"head", 10, ctnn::op::add<h, ctnn::op::relu<ctnn::op::dense<"fc2", 256, h>>>>>;
 
 #include "config.hpp"
+#include "core/graph.hpp"
 #include "inspect/dot.hpp"
 #include "inspect/equations.hpp"
 #include "inspect/fixed_string.hpp"
@@ -29,6 +35,13 @@
 #include "nn/network.hpp"
 #include "nn/passes.hpp"
 #include "nn/softmax.hpp"
+#include "ops/activation.hpp"
+#include "ops/arithmetic.hpp"
+#include "ops/dense.hpp"
+#include "ops/input.hpp"
+#include "ops/loss.hpp"
+#include "ops/softmax.hpp"
+#include "ops/structure.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip.hpp"

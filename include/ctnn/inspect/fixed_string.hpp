@@ -54,6 +54,14 @@ struct fixed_string {
   friend constexpr bool operator==(const fixed_string& a, std::string_view b) {
     return a.view() == b;
   }
+
+  // std::cout << ctnn::inspect::equations<net, loss>();
+  template <class Stream>
+    requires requires(Stream& s, std::string_view v) { s << v; }
+  friend Stream& operator<<(Stream& out, const fixed_string& s) {
+    out << s.view();
+    return out;
+  }
 };
 
 namespace detail {
@@ -69,6 +77,9 @@ struct number {
   std::intmax_t value;
 };
 struct superscript {
+  std::size_t value;
+};
+struct subscript {
   std::size_t value;
 };
 
@@ -94,6 +105,15 @@ constexpr void put_part(Out& out, number n) {
 template <class Out>
 constexpr void put_part(Out& out, superscript n) {
   constexpr std::string_view digit[10] = {"⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"};
+  std::size_t v = n.value;
+  std::size_t scale = 1;
+  while (v / scale >= 10) scale *= 10;
+  for (; scale > 0; scale /= 10) out.append(digit[(v / scale) % 10]);
+}
+
+template <class Out>
+constexpr void put_part(Out& out, subscript n) {
+  constexpr std::string_view digit[10] = {"₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"};
   std::size_t v = n.value;
   std::size_t scale = 1;
   while (v / scale >= 10) scale *= 10;

@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "../nn/layers.hpp"
 #include "../nn/network.hpp"
@@ -87,10 +88,82 @@ std::string spell_layer() {
   }
 }
 
+// Node N's type from its op's spelling pattern (core/op.hpp), its inputs named `inputs`.
+template <class N>
+std::string spell_node(const std::vector<std::string>& inputs) {
+  const std::string_view pattern = N::spelling;
+  std::string out;
+  for (std::size_t k = 0; k < pattern.size(); ++k) {
+    if (pattern[k] != '{') {
+      out += pattern[k];
+      continue;
+    }
+    const std::size_t close = pattern.find('}', k);
+    const std::string_view key = pattern.substr(k + 1, close - k - 1);
+    k = close;
+    if (key == "label") {
+      if constexpr (requires { N::label; }) out += std::string(N::label.view());
+    } else if (key == "numbers") {
+      if constexpr (requires { N::signature_numbers; })
+        for (std::size_t i = 0; i < N::signature_numbers.size(); ++i)
+          out += (i > 0 ? ", " : "") + std::to_string(N::signature_numbers[i]);
+    } else if (key == "inputs") {
+      for (std::size_t i = 0; i < inputs.size(); ++i) out += (i > 0 ? ", " : "") + inputs[i];
+    } else if (key == "f") {
+      if constexpr (requires { typename N::elementwise_function; })
+        out += spell_layer<typename N::elementwise_function>();
+    } else if (key == "loss") {
+      if constexpr (requires { typename N::function; }) out += "ctnn::" + std::string(N::function::name);
+    } else if (key.substr(0, 2) == "in") {
+      out += inputs[static_cast<std::size_t>(key[2] - '0')];
+    } else if (key[0] == 'n') {
+      if constexpr (requires { N::signature_numbers; })
+        out += std::to_string(N::signature_numbers[static_cast<std::size_t>(key[1] - '0')]);
+    }
+  }
+  return out;
+}
+
+// The C++ spelling of Net: a chain as network<...> with its layers; any other graph as one using
+// declaration per node, then the graph.
 template <class Net>
-struct layer_list;
+struct layer_list {
+  static std::string declarations() {
+    using table = typename Net::table;
+    std::string s;
+    [&]<class... N>(core::list<N...>) {
+      std::size_t k = 0;
+      (
+          [&] {
+            std::vector<std::string> inputs;
+            for (std::size_t e = table::edge_begin[k]; e < table::edge_begin[k + 1]; ++e)
+              inputs.push_back("n" + std::to_string(table::edge[e]));
+            s += "using n" + std::to_string(k) + " = " + spell_node<N>(inputs) + ";\n";
+            ++k;
+          }(),
+          ...);
+    }(typename Net::nodes{});
+    return s;
+  }
+  static std::string spell() {
+    std::string parts = "ctnn::inputs<";
+    for (std::size_t k = 0; k < Net::input_count; ++k)
+      parts += (k > 0 ? ", n" : "n") + std::to_string(Net::input_index[k]);
+    parts += ">";
+    if constexpr (Net::output_count > 0) {
+      parts += ", ctnn::outputs<";
+      for (std::size_t k = 0; k < Net::output_count; ++k)
+        parts += (k > 0 ? ", n" : "n") + std::to_string(Net::output_index[k]);
+      parts += ">";
+    }
+    if constexpr (Net::has_objective)
+      parts += ", ctnn::objective<n" + std::to_string(Net::objective_index) + ">";
+    return "ctnn::graph<" + parts + ">";
+  }
+};
 template <class... Layers>
 struct layer_list<network<Layers...>> {
+  static std::string declarations() { return ""; }
   static std::string spell() {
     std::string s;
     ((s += (s.empty() ? "" : ", ") + spell_layer<Layers>()), ...);
@@ -143,27 +216,21 @@ std::string header_text(const parameters<Net, T>& p, std::string_view namespace_
       "#include <ctnn/ctnn.hpp>\n"
       "#include <limits>\n\n"
       "namespace " + std::string(namespace_name) + " {\n\n"
-      "// " + std::string(architecture_signature<Net>) + "\n"
+      "// " + std::string(architecture_signature<Net>) + "\n" + detail::layer_list<Net>::declarations() +
       "using network = " + detail::layer_list<Net>::spell() + ";\n"
       "using scalar = " + (std::is_same_v<T, float> ? "float" : "double") + ";\n\n"
       "inline constexpr ctnn::parameters<network, scalar> parameters = {{\n";
-  [&]<std::size_t... S>(std::index_sequence<S...>) {
-    const auto block = [&](const std::string& title, std::size_t begin, std::size_t count) {
-      out += "    // " + title + "\n";
-      for (std::size_t k = 0; k < count; ++k)
-        out += std::string(k % 4 == 0 ? "    " : " ") + detail::exact_literal(p[begin + k]) + "," +
-               (k % 4 == 3 || k + 1 == count ? "\n" : "");
-    };
-    const auto layer = [&]<class Stage>() {
-      const std::string name = "layer " + std::to_string(Stage::index) + ", " +
-                               std::to_string(Stage::in) + " -> " + std::to_string(Stage::out);
-      block(name + ": W (" + std::to_string(Stage::out) + " x " + std::to_string(Stage::in) +
-                ", row-major)",
-            Stage::weight_offset, Stage::in * Stage::out);
-      block(name + ": b", Stage::bias_offset, Stage::out);
-    };
-    (layer.template operator()<typename Net::template stage<S>>(), ...);
-  }(std::make_index_sequence<Net::stage_count>{});
+  for (std::size_t b = 0; b < Net::block_count; ++b) {
+    const auto& r = Net::table::records[Net::layout::first_record[b]];
+    std::string title = std::string(Net::block_owner(b)) + "." + std::string(Net::block_role(b)) + " [";
+    for (std::size_t d = 0; d < r.rank; ++d) title += (d > 0 ? " x " : "") + std::to_string(r.dims[d]);
+    title += r.rank == 2 ? "], row-major" : "]";
+    out += "    // " + title + "\n";
+    const std::size_t begin = Net::layout::offset[b];
+    for (std::size_t k = 0; k < r.size; ++k)
+      out += std::string(k % 4 == 0 ? "    " : " ") + detail::exact_literal(p[begin + k]) + "," +
+             (k % 4 == 3 || k + 1 == r.size ? "\n" : "");
+  }
   out += "}};\n\n}  // namespace " + std::string(namespace_name) + "\n";
   return out;
 }

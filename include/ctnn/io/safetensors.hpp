@@ -1,13 +1,15 @@
 #pragma once
-// safetensors files with PyTorch nn.Sequential names, so parameters move between ctnn and PyTorch.
+// safetensors files with the graph's parameter names, so parameters move between ctnn and PyTorch.
 //
 //   ctnn::io::save_safetensors("model.safetensors", p);
 //   ctnn::io::load_safetensors("model.safetensors", p);   // p is changed only if the file is valid
 //
-// network<input<4>, dense<8>, relu, dense<3>> corresponds to
-// nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)): every layer after input<N> is one
-// module (an activation too), so the tensors are "0.weight" [8, 4], "0.bias" [8], "2.weight"
-// [3, 8] and "2.bias" [3], as model.state_dict() names them. W is out × in row-major in both.
+// A tensor per parameter block, named "owner.role": op::dense<"fc1", ...> gives "fc1.weight"
+// [out, in] and "fc1.bias" [out], as a PyTorch module with an nn.Linear attribute fc1 names them
+// in model.state_dict(). network<input<4>, dense<8>, relu, dense<3>> names its layers after the
+// modules of nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)) (every layer after
+// input<N> is one module, an activation too): "0.weight" [8, 4], "0.bias" [8], "2.weight" [3, 8]
+// and "2.bias" [3]. W is out × in row-major in both.
 //
 // Format: an 8-byte little-endian header length N, N bytes of JSON (padded with spaces so the
 // data starts 8-byte aligned)
@@ -34,6 +36,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../nn/network.hpp"
@@ -56,19 +59,20 @@ struct tensor_slot {
   std::size_t count = 0;
 };
 
+// The graph's parameter blocks as tensors named "owner.role" (a dense node "fc1": "fc1.weight",
+// "fc1.bias"; network<...> names its layers by module index: "0.weight", "2.weight", ...).
 template <class Net>
-std::vector<tensor_slot> sequential_tensors() {
+std::vector<tensor_slot> graph_tensors() {
   std::vector<tensor_slot> slots;
-  [&]<std::size_t... S>(std::index_sequence<S...>) {
-    const auto add = [&]<class Stage>() {
-      // input<N> sits at position 0 and has no module, so a layer's module index is position - 1.
-      const std::string index = std::to_string(Stage::position - 1);
-      slots.push_back({index + ".weight", {Stage::out, Stage::in}, Stage::weight_offset,
-                       Stage::in * Stage::out});
-      slots.push_back({index + ".bias", {Stage::out}, Stage::bias_offset, Stage::out});
-    };
-    (add.template operator()<typename Net::template stage<S>>(), ...);
-  }(std::make_index_sequence<Net::stage_count>{});
+  for (std::size_t b = 0; b < Net::block_count; ++b) {
+    const auto& r = Net::table::records[Net::layout::first_record[b]];
+    tensor_slot slot;
+    slot.name = std::string(Net::block_owner(b)) + "." + std::string(Net::block_role(b));
+    for (std::size_t d = 0; d < r.rank; ++d) slot.shape.push_back(r.dims[d]);
+    slot.offset = Net::layout::offset[b];
+    slot.count = r.size;
+    slots.push_back(std::move(slot));
+  }
   return slots;
 }
 
@@ -121,7 +125,7 @@ struct tensor_entry {
 // double. Throws file_error if the file cannot be written; the previous file is then unchanged.
 template <class Net, class T>
 void save_safetensors(const std::filesystem::path& file, const parameters<Net, T>& p) {
-  const auto slots = detail::sequential_tensors<Net>();
+  const auto slots = detail::graph_tensors<Net>();
   const char* dtype = sizeof(T) == 4 ? "F32" : "F64";
   std::string header = "{\"__metadata__\":{\"format\":\"pt\",\"ctnn.network\":" +
                        detail::json_quoted(architecture_signature<Net>) + "}";
@@ -261,7 +265,7 @@ void load_safetensors(const std::filesystem::path& file, parameters<Net, T>& p) 
 
   // The header against the network.
   const std::string_view signature = architecture_signature<Net>;
-  const auto slots = detail::sequential_tensors<Net>();
+  const auto slots = detail::graph_tensors<Net>();
   if (metadata != nullptr) {
     const auto* saved = metadata->find("ctnn.network");
     if (saved != nullptr && saved->string != signature)

@@ -144,6 +144,13 @@ struct sign : elementwise_activation {
 template <class A>
 concept activation = std::is_base_of_v<activation_tag, A>;
 
+// Whether backprop can pass through A: yes unless A declares `differentiable = false`.
+template <class A>
+constexpr bool has_derivative() {
+  if constexpr (requires { A::differentiable; }) return bool(A::differentiable);
+  else return true;
+}
+
 
 template <class A>
 concept elementwise = activation<A> && A::elementwise;

@@ -131,6 +131,21 @@ struct layer_at_position {
   };
 };
 
+// A node without a derivative in a graph that a gradient is asked of.
+template <class Node>
+struct node {
+  struct is_not_differentiable {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok,
+                    "ctnn: cannot differentiate through a node that has no derivative (step, "
+                    "sign); use it only in forward passes, or behind op::stop_gradient. See "
+                    "gradient_error::node<node> in the lines around this error");
+      static constexpr bool ok = true;
+    };
+  };
+};
+
 }  // namespace gradient_error
 
 }  // namespace ctnn

@@ -1,8 +1,9 @@
 #pragma once
 // A gradient check that the compiler can run: backprop's gradient against central finite
-// differences of the loss, for the parameters and for the input, as a constexpr function.
+// differences of the loss, for the parameters and for the inputs, as a constexpr function.
 //
-//   constexpr auto report = ctnn::gradient_check(p, ctnn::squared_error{}, x, t);
+//   constexpr auto report = ctnn::gradient_check(p, ctnn::squared_error{}, x, t);   // loss at the call
+//   constexpr auto report = ctnn::gradient_check(p, x, t);    // a graph with an objective
 //   static_assert(report.worst_error < 1e-6);
 //
 // Finite differences are taken in double whatever T is: C(θ + h) - C(θ - h) over 2h with
@@ -12,17 +13,17 @@
 //
 // Cost: two loss evaluations per checked entry. To stay inside the compilers' default constexpr
 // budgets on bigger nets, `max_entries` spreads a fixed number of checks evenly over the
-// parameters (first and last included) and the input; see docs/compile-time-checks.md.
+// parameters (first and last included) and the inputs; see docs/compile-time-checks.md.
 //
-// Only networks whose activations all have a derivative can be checked: one with step or sign
-// is a compile error naming that layer (see autodiff/backward_graph.hpp).
+// Only graphs whose gradient needs no node without a derivative can be checked: one with step or
+// sign on the path is a compile error naming that node (a chain: that layer's position).
 
 #include <array>
 #include <cstddef>
 #include <span>
 #include <utility>
 
-#include "../autodiff/backward_graph.hpp"
+#include "../simd/math.hpp"
 #include "losses.hpp"
 #include "network.hpp"
 #include "passes.hpp"
@@ -38,8 +39,9 @@ struct gradient_check_options {
 struct gradient_check_report {
   double worst_error = 0;        // the largest error over the checked entries
   bool worst_at_input = false;   // the worst entry is ∂C/∂x (else a parameter)
-  std::size_t worst_index = 0;   // flat parameter index, or input index
+  std::size_t worst_index = 0;   // flat parameter index, or input index (inputs one after another)
   std::size_t worst_layer = 0;   // dense layer (0-based) of the worst parameter
+  std::size_t worst_block = 0;   // parameter block of the worst parameter
   double worst_backprop = 0;     // the two values compared there
   double worst_finite_difference = 0;
   std::size_t checked = 0;       // entries compared
@@ -48,10 +50,18 @@ struct gradient_check_report {
 namespace detail {
 
 template <class Net>
+constexpr std::size_t block_of_parameter(std::size_t index) {
+  std::size_t block = 0;
+  for (std::size_t b = 0; b < Net::block_count; ++b)
+    if (index >= Net::layout::offset[b]) block = b;
+  return block;
+}
+template <class Net>
 constexpr std::size_t layer_of_parameter(std::size_t index) {
+  using layers = dense_layers<Net>;
   std::size_t layer = 0;
-  for (std::size_t k = 0; k < Net::stage_count; ++k)
-    if (index >= Net::plan.parameter_offset[k]) layer = k;
+  for (std::size_t l = 0; l < layers::count; ++l)
+    if (index >= Net::parameter_offset(layers::node[l], 0)) layer = l;
   return layer;
 }
 
@@ -63,26 +73,49 @@ constexpr bool is_sampled(std::size_t index, std::size_t count, std::size_t budg
   return index % stride == 0;
 }
 
-}  // namespace detail
+template <std::size_t N>
+constexpr std::array<std::size_t, N + 1> running_offsets(const std::array<std::size_t, N>& sizes) {
+  std::array<std::size_t, N + 1> o{};
+  for (std::size_t k = 0; k < N; ++k) o[k + 1] = o[k] + sizes[k];
+  return o;
+}
 
-namespace detail {
+template <class Net, class G, class T, class X, class Tg>
+constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, const X& x,
+                                                 const Tg& t, gradient_check_options options) {
+  constexpr std::size_t P = Net::parameter_count;
+  constexpr auto in_at = running_offsets(G::input_sizes);
+  constexpr auto t_at = running_offsets(G::target_sizes);
+  constexpr std::size_t In = in_at[G::input_count], Tn = t_at[G::target_count];
 
-template <class Net, class T, loss_function Loss>
-constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, const Loss& loss,
-                                                 fixed_span<const T, Net::input_size> x,
-                                                 fixed_span<const T, Net::output_size> target,
-                                                 gradient_check_options options) {
-  constexpr std::size_t P = Net::parameter_count, In = Net::input_size, Out = Net::output_size;
+  // Backprop in T.
   gradient<Net, T> g{};
   std::array<T, In> dx{};
-  ctnn::loss_and_gradient(p, loss, x, target, g, std::span<T, In>(dx));
+  pass_data<G, T> d = bind<G, T>(x, t, nullptr, nullptr);
+  for (std::size_t k = 0; k < G::input_count; ++k) d.dx[k] = dx.data() + in_at[k];
+  {
+    workspace<Net, T, 1> ws;
+    sample_objective<simd::default_arch, G, true>(p.data(), d, exec::gradient_store<T>{g.data()}, ws);
+  }
 
+  // The same in double, for the differences.
   parameters<Net, double> pd{};
   std::array<double, In> xd{};
-  std::array<double, Out> td{};
+  std::array<double, Tn> td{};
   for (std::size_t k = 0; k < P; ++k) pd[k] = static_cast<double>(p[k]);
-  for (std::size_t k = 0; k < In; ++k) xd[k] = static_cast<double>(x[k]);
-  for (std::size_t k = 0; k < Out; ++k) td[k] = static_cast<double>(target[k]);
+  pass_data<G, double> dd{};
+  for (std::size_t k = 0; k < G::input_count; ++k) {
+    for (std::size_t i = 0; i < G::input_sizes[k]; ++i) xd[in_at[k] + i] = static_cast<double>(d.x[k][i]);
+    dd.x[k] = xd.data() + in_at[k];
+  }
+  for (std::size_t k = 0; k < G::target_count; ++k) {
+    for (std::size_t i = 0; i < G::target_sizes[k]; ++i) td[t_at[k] + i] = static_cast<double>(d.t[k][i]);
+    dd.t[k] = td.data() + t_at[k];
+  }
+  workspace<Net, double, 1> wsd;
+  const auto objective = [&] {
+    return sample_objective<simd::default_arch, G, false>(pd.data(), dd, no_gradient<double>{}, wsd);
+  };
 
   gradient_check_report report;
   // Each budget is shared between parameters and inputs in proportion to their counts.
@@ -93,9 +126,9 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
     const double saved = value;
     const double h = options.step * (math::abs(saved) > 1.0 ? math::abs(saved) : 1.0);
     value = saved + h;
-    const double up = ctnn::loss(pd, loss, xd, td);
+    const double up = objective();
     value = saved - h;
-    const double down = ctnn::loss(pd, loss, xd, td);
+    const double down = objective();
     value = saved;
     const double fd = (up - down) / (2.0 * h);
     double scale = math::abs(backprop) > math::abs(fd) ? math::abs(backprop) : math::abs(fd);
@@ -106,33 +139,46 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
       report.worst_error = error;
       report.worst_at_input = at_input;
       report.worst_index = index;
-      report.worst_layer = at_input ? 0 : detail::layer_of_parameter<Net>(index);
+      report.worst_layer = at_input ? 0 : layer_of_parameter<Net>(index);
+      report.worst_block = at_input ? 0 : block_of_parameter<Net>(index);
       report.worst_backprop = backprop;
       report.worst_finite_difference = fd;
     }
   };
   for (std::size_t k = 0; k < P; ++k)
-    if (detail::is_sampled(k, P, budget_p)) compare(static_cast<double>(g[k]), pd[k], false, k);
+    if (is_sampled(k, P, budget_p)) compare(static_cast<double>(g[k]), pd[k], false, k);
   for (std::size_t k = 0; k < In; ++k)
-    if (detail::is_sampled(k, In, budget_x)) compare(static_cast<double>(dx[k]), xd[k], true, k);
+    if (is_sampled(k, In, budget_x)) compare(static_cast<double>(dx[k]), xd[k], true, k);
   return report;
 }
 
 }  // namespace detail
 
-// A network with an activation that has no derivative (step, sign) is refused here, with the
-// error naming its position, before any pass is instantiated (so that error is the only one).
+// A graph without an objective, the loss given here.
 template <class Net, class T, loss_function Loss>
-constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, const Loss& loss,
-                                               fixed_span<const T, Net::input_size> x,
-                                               fixed_span<const T, Net::output_size> target,
+  requires(!Net::has_objective)
+constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, const Loss&,
+                                               sample_inputs<Net, T> x, sample_targets<Net, T> target,
                                                gradient_check_options options = {}) {
-  if constexpr (!autodiff::differentiable<Net>()) {
-    autodiff::explain_not_differentiable<Net>(std::make_index_sequence<Net::stage_count>{});
+  if constexpr (!detail::loss_fits<Net, Loss>()) {
     return gradient_check_report{};
   } else {
-    return detail::checked_gradient(p, loss, x, target, options);
+    using G = detail::objective_graph<Net, Loss>;
+    detail::require_differentiable<Net, G>();
+    if constexpr (!detail::differentiable<G>()) return gradient_check_report{};
+    else return detail::checked_gradient<Net, G>(p, x, target, options);
   }
+}
+
+// A graph with an objective.
+template <class Net, class T>
+  requires(Net::has_objective)
+constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, sample_inputs<Net, T> x,
+                                               sample_targets<Net, T> target,
+                                               gradient_check_options options = {}) {
+  detail::require_differentiable<Net, Net>();
+  if constexpr (!detail::differentiable<Net>()) return gradient_check_report{};
+  else return detail::checked_gradient<Net, Net>(p, x, target, options);
 }
 
 }  // namespace ctnn

@@ -1,17 +1,18 @@
 #pragma once
-// ctnn::inference_weights: a network's weights laid out for one-sample inference.
+// ctnn::inference_weights: a graph's weights laid out for one-sample inference.
 //
 //   ctnn::inference_weights<net, float> frozen(p);   // after training or loading a model file
 //   auto y = ctnn::forward(frozen, x);               // the same outputs as ctnn::forward(p, x)
 //
-// parameters<Net, T> keeps each W out×in row-major (PyTorch's layout), which training and the
-// model files need. One sample through a row-major W is a set of dot products, each ending in a
-// sum across the lanes of a pack, and in layers a few packs wide those sums cost more than the
-// multiplications. This copy stores every layer with at least 64 bytes of outputs (16 floats,
+// parameters<Net, T> keep each dense W out×in row-major (PyTorch's layout), which training and
+// the model files need. One sample through a row-major W is a set of dot products, each ending in
+// a sum across the lanes of a pack, and in layers a few packs wide those sums cost more than the
+// multiplications. This copy stores every dense W with at least 64 bytes of outputs (16 floats,
 // 8 doubles) as Wᵀ, column by column, each column padded to whole 64 bytes, and runs it by
 // broadcasting each input into its column (simd/column_forward.hpp). Narrower layers (1 to 15
 // float outputs, such as a regression or 10-class head) keep the row layout, where a dot product
-// is the cheaper shape, and the row kernel (simd/matvec.hpp).
+// is the cheaper shape, and the row kernel (simd/matvec.hpp). Every other block is copied as it
+// is. A shared block is stored once.
 //
 // It is a snapshot: refresh it with assign(p) when the parameters change. It holds no pointer to
 // p, allocates nothing, and forward touches nothing but its arguments and the stack.
@@ -24,8 +25,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "../simd/column_forward.hpp"
-#include "../simd/matvec.hpp"
+#include "../autodiff/plan.hpp"
+#include "../exec/program.hpp"
 #include "../simd/pack.hpp"
 #include "network.hpp"
 #include "passes.hpp"
@@ -37,128 +38,172 @@ class inference_weights {
   static_assert(detail::scalar_type_check<T>::ok);
   static constexpr std::size_t pad = 64 / sizeof(T);  // values per 64 bytes
   static constexpr std::size_t round_up(std::size_t n) { return (n + pad - 1) / pad * pad; }
+  using layout = typename Net::layout;
+  using table = typename Net::table;
+
+  // The node that first names block b, and whether that block is a dense W stored in columns.
+  static constexpr auto first_node = [] {
+    std::array<std::size_t, Net::block_count + 1> n{};
+    for (std::size_t b = 0; b < Net::block_count; ++b) n[b] = table::records[layout::first_record[b]].node;
+    return n;
+  }();
+  template <std::size_t B>
+  static constexpr bool block_by_columns() {
+    using N = typename Net::template node_at<first_node[B]>;
+    if constexpr (detail::dense_node<N>)
+      return table::record_begin[first_node[B]] == layout::first_record[B] && N::template by_columns<T>;
+    else
+      return false;
+  }
+  static constexpr auto columns = []<std::size_t... B>(std::index_sequence<B...>) {
+    return std::array<bool, Net::block_count + 1>{block_by_columns<B>()..., false};
+  }(std::make_index_sequence<Net::block_count>{});
 
  public:
   using network_type = Net;
   using value_type = T;
 
-  // Stage K's layer is stored as Wᵀ (in columns) rather than W (in rows).
-  template <std::size_t K>
-  static constexpr bool by_columns = Net::template stage<K>::out * sizeof(T) >= 64;
-
-  // Where stage K's weights and biases start, and the distance between two columns (by_columns)
-  // or two rows of its weights. Every block starts on 64 bytes.
-  template <std::size_t K>
-  static constexpr std::size_t stride =
-      by_columns<K> ? round_up(Net::template stage<K>::out) : Net::template stage<K>::in;
-  template <std::size_t K>
-  static constexpr std::size_t weight_offset() {
-    if constexpr (K == 0) {
-      return 0;
-    } else {
-      using S = typename Net::template stage<K - 1>;
-      return bias_offset<K - 1>() + round_up(S::out);
+  // Block b's values: in columns (a dense W as Wᵀ, column i at i·stride(b)) or as in parameters.
+  static constexpr bool by_columns(std::size_t b) { return columns[b]; }
+  static constexpr std::size_t stride(std::size_t b) {
+    const auto& r = table::records[layout::first_record[b]];
+    return columns[b] ? round_up(r.dims[0]) : (r.rank == 2 ? r.dims[1] : r.size);
+  }
+  // Where block b starts (every block on 64 bytes); offset(block_count) is the size.
+  static constexpr auto offsets = [] {
+    std::array<std::size_t, Net::block_count + 1> o{};
+    for (std::size_t b = 0; b < Net::block_count; ++b) {
+      const auto& r = table::records[layout::first_record[b]];
+      o[b + 1] = o[b] + round_up(columns[b] ? r.dims[1] * stride(b) : r.size);
     }
-  }
-  template <std::size_t K>
-  static constexpr std::size_t bias_offset() {
-    using S = typename Net::template stage<K>;
-    return weight_offset<K>() + round_up((by_columns<K> ? S::in : S::out) * stride<K>);
-  }
-  static constexpr std::size_t size = weight_offset<Net::stage_count>();
+    return o;
+  }();
+  static constexpr std::size_t size = offsets[Net::block_count];
 
   constexpr inference_weights() = default;
   constexpr explicit inference_weights(const parameters<Net, T>& p) { assign(p); }
 
   // Copies p into this layout (padding stays 0).
   constexpr void assign(const parameters<Net, T>& p) {
-    [&]<std::size_t... K>(std::index_sequence<K...>) { (assign_stage<K>(p), ...); }(
-        std::make_index_sequence<Net::stage_count>{});
+    for (std::size_t b = 0; b < Net::block_count; ++b) {
+      const T* from = p.data() + layout::offset[b];
+      T* to = values_.data() + offsets[b];
+      const auto& r = table::records[layout::first_record[b]];
+      if (columns[b]) {
+        const std::size_t rows = r.dims[0], cols = r.dims[1];
+        for (std::size_t o = 0; o < rows; ++o)
+          for (std::size_t i = 0; i < cols; ++i) to[i * stride(b) + o] = from[o * cols + i];
+      } else {
+        std::copy_n(from, r.size, to);
+      }
+    }
   }
 
   constexpr const T* data() const { return values_.data(); }
 
  private:
-  template <std::size_t K>
-  constexpr void assign_stage(const parameters<Net, T>& p) {
-    using S = typename Net::template stage<K>;
-    const T* w = p.data() + S::weight_offset;
-    T* to = values_.data() + weight_offset<K>();
-    for (std::size_t o = 0; o < S::out; ++o)
-      for (std::size_t i = 0; i < S::in; ++i)
-        (by_columns<K> ? to[i * stride<K> + o] : to[o * stride<K> + i]) = w[o * S::in + i];
-    std::copy_n(p.data() + S::bias_offset, S::out, values_.data() + bias_offset<K>());
-  }
-
   alignas(64) std::array<T, size> values_{};
 };
 
 namespace detail {
 
-// Stage K of the inference layout on one sample: x (S::in values) → a (S::out values); z is
-// scratch of S::out values. SIMD architectures run the kernels; the scalar architecture and
-// constant evaluation, plain loops over the same layout.
-template <std::size_t K, class Arch, class Net, class T>
-constexpr void inference_stage(const T* weights, const T* x, T* z, T* a) {
-  using S = typename Net::template stage<K>;
+// Node K on one sample from the inference layout. Dense nodes run the column or row kernel (SIMD)
+// or plain loops over the layout (the scalar architecture, which constant evaluation runs), with the elementwise node F that
+// reads them alone folded in; every other node runs its tile rule with n = 1.
+template <class Arch, class Net, class G, class Plan, std::size_t K, class F, class T, class B>
+constexpr void inference_node(const T* weights, const B& b, T* y) {
   using W = inference_weights<Net, T>;
-  using f = typename S::activation;
-  constexpr bool by_columns = W::template by_columns<K>;
-  constexpr std::size_t stride = W::template stride<K>;
-  const T* w = weights + W::template weight_offset<K>();
-  const T* b = weights + W::template bias_offset<K>();
-  if constexpr (simd::lanes<T, Arch> > 1) {
-    if (!std::is_constant_evaluated()) {
-      if constexpr (by_columns)
-        simd::dense_forward_columns<S::in, S::out, stride, f, Arch>(w, b, x, z, a);
-      else
-        simd::dense_forward_one<S::in, S::out, f, Arch>(w, b, simd::load_vector<S::in, Arch>(x), z, a);
+  using N = typename G::template node_at<K>;
+  using program = exec::program<G, Plan>;
+  if constexpr (dense_node<N>) {
+    constexpr std::size_t block = G::block_of(K, 0);
+    constexpr bool by_columns = W::by_columns(block);
+    constexpr std::size_t stride = W::stride(block);
+    const T* w = weights + W::offsets[block];
+    const T* bias = weights + W::offsets[G::block_of(K, 1)];
+    const T* x = program::template value<G::table::edge[G::table::edge_begin[K]], T>(b);
+    T* z = program::template value_out<K, T>(b);
+    if constexpr (simd::lanes<T, Arch> > 1) {
+      N::template forward_inference<Arch, F, by_columns, stride>(w, bias, x, z, y);
       return;
     }
+    for (std::size_t o = 0; o < N::out; ++o) {
+      T sum = bias[o];
+      for (std::size_t i = 0; i < N::in; ++i)
+        sum += x[i] * (by_columns ? w[i * stride + o] : w[o * stride + i]);
+      z[o] = sum;
+      if constexpr (std::is_void_v<F>) y[o] = sum;
+      else y[o] = F::value(sum);
+    }
+  } else {
+    // Blocks other than dense W are stored as parameters store them, so the tile rule reads them.
+    constexpr std::size_t I = G::table::input_count[K], P = core::parameters_of<N>::size;
+    const auto params = [&]<std::size_t... J>(std::index_sequence<J...>) {
+      return std::array<const T*, P>{(weights + W::offsets[G::block_of(K, J)])...};
+    }(std::make_index_sequence<P>{});
+    const core::forward_args<T, I, P> a{1, program::template input_values<K, T>(b), y, params};
+    N::template forward<Arch>(a);
   }
-  for (std::size_t o = 0; o < S::out; ++o) {
-    T sum = b[o];
-    for (std::size_t i = 0; i < S::in; ++i)
-      sum += x[i] * (by_columns ? w[i * stride + o] : w[o * stride + i]);
-    z[o] = sum;
-    if constexpr (f::elementwise) a[o] = f::value(sum);
-  }
-  if constexpr (!f::elementwise) f::template forward_rows<simd::scalar_arch>(z, a, S::out, 1);
 }
 
-// Every stage, values passing through two stack buffers; the last stage writes y.
+template <class Arch, class Net, class G, class Plan, std::size_t F, class T, class B>
+constexpr void inference_from(const T* weights, const B& b) {
+  using program = exec::program<G, Plan>;
+  using table = typename G::table;
+  if constexpr (F < program::forward_count) {
+    constexpr std::size_t K = program::forward_nodes[F];
+    using N = typename G::template node_at<K>;
+    if constexpr (table::loss[K]) {
+      inference_from<Arch, Net, G, Plan, F + 1>(weights, b);
+    } else if constexpr (dense_node<N> && exec::sample_program<G, Plan>::template epilogue_follows<F>()) {
+      constexpr std::size_t U = program::forward_nodes[F + 1];
+      using f = typename G::template node_at<U>::elementwise_function;
+      inference_node<Arch, Net, G, Plan, K, f>(weights, b, program::template value_out<U, T>(b));
+      inference_from<Arch, Net, G, Plan, F + 2>(weights, b);
+    } else {
+      inference_node<Arch, Net, G, Plan, K, void>(weights, b, program::template value_out<K, T>(b));
+      inference_from<Arch, Net, G, Plan, F + 1>(weights, b);
+    }
+  }
+}
+
+// Every node, values in a stack buffer laid out by the forward plan; the outputs copied to y.
 // flatten: one function with the kernels inlined, as forward_sample.
 template <class Arch, class Net, class T>
-[[gnu::flatten]] constexpr void inference_forward(const T* weights, const T* x, T* y) {
-  constexpr std::size_t stages = Net::stage_count;
-  constexpr std::size_t width = Net::max_width;
-  alignas(64) T buffer[2][width];
-  alignas(64) T z[width];
+[[gnu::flatten]] constexpr void inference_forward(const T* weights, const pass_data<forward_graph<Net>, T>& d) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated()) return inference_forward<simd::scalar_arch, Net>(weights, d);
+  }
+  using G = forward_graph<Net>;
+  using Plan = autodiff::forward_plan<G, 64 / sizeof(T)>;
+  alignas(64) T buffer[Plan::size > 0 ? Plan::size : 1];
   // Constant evaluation reads only values that were set.
-  if (std::is_constant_evaluated())
-    for (T* b : {buffer[0], buffer[1], z}) std::fill_n(b, width, T(0));
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    (inference_stage<K, Arch, Net>(weights, K == 0 ? x : buffer[(K + 1) % 2], z,
-                                   K + 1 == stages ? y : buffer[K % 2]),
-     ...);
-  }(std::make_index_sequence<stages>{});
+  if (std::is_constant_evaluated()) std::fill_n(buffer, Plan::size > 0 ? Plan::size : 1, T(0));
+  const auto b = tile_at(static_cast<const T*>(nullptr), d, 0, 1, buffer);
+  inference_from<Arch, Net, G, Plan, 0>(weights, b);
+  copy_outputs<exec::program<G, Plan>>(b, d, 0);
 }
 
 }  // namespace detail
 
-// The network's outputs for one sample, from the inference layout: the same values as
+// The graph's outputs for one sample, from the inference layout: the same values as
 // forward(p, x) for the p it was built from, up to the order of the additions.
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr void forward(const inference_weights<Net, T>& w, fixed_span<const T, Net::input_size> x,
-                       fixed_span<T, Net::output_size> y) {
-  detail::inference_forward<Arch, Net>(w.data(), x.data(), y.data());
+constexpr void forward(const inference_weights<Net, T>& w, sample_inputs<Net, T> x,
+                       sample_outputs<Net, T> y) {
+  const auto d = detail::bind<detail::forward_graph<Net>, T>(x, nullptr, nullptr, y);
+  detail::inference_forward<Arch, Net>(w.data(), d);
 }
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr std::array<T, Net::output_size> forward(const inference_weights<Net, T>& w,
-                                                  fixed_span<const T, Net::input_size> x) {
-  std::array<T, Net::output_size> y{};
-  forward<Arch>(w, x, std::span<T, Net::output_size>(y));
+constexpr output_values<Net, T> forward(const inference_weights<Net, T>& w, sample_inputs<Net, T> x) {
+  output_values<Net, T> y{};
+  if constexpr (Net::output_count == 1) {
+    forward<Arch>(w, x, std::span<T, Net::output_sizes[0]>(y));
+  } else {
+    const auto spans = std::apply([](auto&... a) { return std::tuple(std::span(a)...); }, y);
+    forward<Arch>(w, x, spans);
+  }
   return y;
 }
 

@@ -3,15 +3,16 @@
 //   Xavier/Glorot  bound = √(6 / (in + out))   for identity, sigmoid, tanh, softmax, softplus
 //   He/Kaiming     bound = √(6 / in)           for the ReLU family (relu, leaky_relu, elu, gelu,
 //                                              swish, mish)
-// chosen per layer by the activation that follows it; biases start at 0. The generator is ctnn's
-// own, so a seed gives the same weights with every compiler and standard library.
+// chosen per dense layer by the activation that reads it (a shared layer once, by its first
+// node); biases start at 0. The generator is ctnn's own, so a seed gives the same weights with
+// every compiler and standard library, and it runs in constant evaluation too.
 
-#include <cmath>
 #include <cstdint>
-#include <boost/hana/for_each.hpp>
 #include <type_traits>
+#include <utility>
 
 #include "../detail/random.hpp"
+#include "../simd/math.hpp"
 #include "activations.hpp"
 #include "network.hpp"
 
@@ -28,19 +29,26 @@ constexpr bool rectifier_like() {
 }  // namespace detail
 
 template <class Net, class T>
-void initialize(parameters<Net, T>& p, std::uint64_t seed,
-                init_scheme scheme = init_scheme::automatic) {
+constexpr void initialize(parameters<Net, T>& p, std::uint64_t seed,
+                          init_scheme scheme = init_scheme::automatic) {
   detail::random_generator rng(seed);
-  boost::hana::for_each(Net::stages, [&](auto stage) {
-    using S = typename decltype(stage)::type;
-    const bool he = scheme == init_scheme::he_uniform ||
-                    (scheme == init_scheme::automatic &&
-                     detail::rectifier_like<typename S::activation>());
-    const double bound = he ? std::sqrt(6.0 / double(S::in)) : std::sqrt(6.0 / double(S::in + S::out));
-    auto view = p.template layer<S::index>();
-    for (auto& w : view.weights()) w = static_cast<T>(rng.uniform(-bound, bound));
-    for (auto& b : view.biases()) b = T(0);
-  });
+  using layers = detail::dense_layers<Net>;
+  [&]<std::size_t... L>(std::index_sequence<L...>) {
+    (
+        [&] {
+          constexpr std::size_t k = layers::node[L];
+          using N = typename Net::template node_at<k>;
+          const bool he = scheme == init_scheme::he_uniform ||
+                          (scheme == init_scheme::automatic &&
+                           detail::rectifier_like<detail::activation_after_t<Net, k>>());
+          const double bound =
+              he ? math::sqrt(6.0 / double(N::in)) : math::sqrt(6.0 / double(N::in + N::out));
+          auto view = p.template layer<L>();
+          for (auto& w : view.weights()) w = static_cast<T>(rng.uniform(-bound, bound));
+          for (auto& b : view.biases()) b = T(0);
+        }(),
+        ...);
+  }(std::make_index_sequence<layers::count>{});
 }
 
 }  // namespace ctnn

@@ -1,26 +1,41 @@
 #pragma once
-// The user-facing network type, its parameter block and its workspace.
+// The chain sugar network<...>, and the objects every graph's passes use: its parameter block,
+// its gradient and its workspace.
 //
 //   using net = ctnn::network<ctnn::input<2>, ctnn::dense<8>, ctnn::tanh, ctnn::dense<1>, ctnn::sigmoid>;
 //   ctnn::parameters<net, float> p;   // one contiguous, 64-byte aligned block
 //   p.layer<0>().weight(o, i);         // named view of the first dense layer
 //
-// Layout: for each dense layer in order, W (out×in, row-major) then b (out), exactly as PyTorch's
-// nn.Linear stores weight and bias, so blocks copy to and from PyTorch without transposes.
+// Layout: the graph's parameter blocks in the order the nodes first name them; a dense node's W
+// (out×in, row-major) then its b (out), exactly as PyTorch's nn.Linear stores weight and bias, so
+// blocks copy to and from PyTorch without transposes. A chain's layers come in their order.
 
 #include <array>
 #include <cstddef>
 #include <span>
 #include <type_traits>
 
+#include "../autodiff/plan.hpp"
+#include "../core/graph.hpp"
+#include "../core/name.hpp"
+#include "activations.hpp"
 #include "sequential.hpp"
 
 namespace ctnn {
 
+// A chain of layers as a graph: network<input<N>, dense<..>, activation, ...> (nn/sequential.hpp).
 template <class... Layers>
-struct network : nn::sequential_graph<Layers...> {
-  static_assert(nn::sequential_graph<Layers...>::well_formed,
+struct network : nn::sequential_graph<Layers...>::graph_type, nn::sequential_graph<Layers...> {
+  static_assert(nn::sequential_graph<Layers...>::layers_well_formed,
                 "ctnn: this network type is not well formed (the first error above says why)");
+  using graph_type = typename nn::sequential_graph<Layers...>::graph_type;
+};
+
+template <class Net>
+concept graph_type = requires {
+  Net::node_count;
+  Net::parameter_count;
+  typename Net::nodes;
 };
 
 namespace detail {
@@ -30,6 +45,60 @@ struct scalar_type_check {
                 "ctnn: the scalar type of parameters, gradients and workspaces must be float or "
                 "double");
   static constexpr bool ok = true;
+};
+
+template <class N>
+concept dense_node = requires {
+  N::in;
+  N::out;
+  N::bias_at;
+};
+
+// The activation that follows node K: the function of its only reader when that reader is an
+// activation node (op::activation, op::softmax), else identity. (Initialisation and the accuracy
+// rule read it.)
+template <class Net, std::size_t K>
+constexpr auto activation_after() {
+  using table = typename Net::table;
+  if constexpr (table::consumer_begin[K + 1] - table::consumer_begin[K] != 1) {
+    return std::type_identity<identity>{};
+  } else {
+    using reader = typename Net::template node_at<table::consumer[table::consumer_begin[K]]>;
+    if constexpr (requires { typename reader::function; } && !core::is_loss<reader>())
+      return std::type_identity<typename reader::function>{};
+    else
+      return std::type_identity<identity>{};
+  }
+}
+template <class Net, std::size_t K>
+using activation_after_t = typename decltype(activation_after<Net, K>())::type;
+
+// The dense layers of a graph: the nodes that first name each dense W block, in block order.
+template <class Net>
+struct dense_layers {
+  static constexpr auto flags = []<class... N>(core::list<N...>) {
+    return std::array<bool, sizeof...(N)>{dense_node<N>...};
+  }(typename Net::nodes{});
+  static constexpr std::size_t count = [] {
+    std::size_t c = 0;
+    for (std::size_t k = 0; k < Net::node_count; ++k)
+      c += flags[k] && Net::layout::first_record[Net::block_of(k, 0)] == Net::table::record_begin[k];
+    return c;
+  }();
+  static constexpr std::array<std::size_t, count> node = [] {
+    std::array<std::size_t, count> n{};
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < Net::node_count; ++k)
+      if (flags[k] && Net::layout::first_record[Net::block_of(k, 0)] == Net::table::record_begin[k])
+        n[at++] = k;
+    return n;
+  }();
+  // The dense node that names block owner `name` first, or none.
+  static constexpr std::size_t named(std::string_view name) {
+    for (std::size_t k : node)
+      if (Net::block_owner(Net::block_of(k, 0)) == name) return k;
+    return core::none;
+  }
 };
 }  // namespace detail
 
@@ -63,28 +132,50 @@ struct parameters {
   constexpr T& operator[](std::size_t k) { return values[k]; }
   constexpr const T& operator[](std::size_t k) const { return values[k]; }
 
-  // The K-th dense layer (0-based, counting dense layers only).
+  // The K-th dense layer (0-based, counting dense layers only, in the order of their blocks), or
+  // the one named Name (op::dense<"name", ...>).
   template <std::size_t K>
   constexpr auto layer() {
-    using S = typename Net::template stage<K>;
-    return dense_view<T, S::in, S::out>{data() + S::weight_offset, data() + S::bias_offset};
+    return view<T, detail::dense_layers<Net>::node[K]>(data());
   }
   template <std::size_t K>
   constexpr auto layer() const {
-    using S = typename Net::template stage<K>;
-    return dense_view<const T, S::in, S::out>{data() + S::weight_offset, data() + S::bias_offset};
+    return view<const T, detail::dense_layers<Net>::node[K]>(data());
+  }
+  template <name Name>
+  constexpr auto layer() {
+    return view<T, named<Name>()>(data());
+  }
+  template <name Name>
+  constexpr auto layer() const {
+    return view<const T, named<Name>()>(data());
   }
 
   friend constexpr bool operator==(const parameters&, const parameters&) = default;
+
+ private:
+  template <name Name>
+  static constexpr std::size_t named() {
+    constexpr std::size_t k = detail::dense_layers<Net>::named(Name.view());
+    static_assert(k != core::none, "ctnn: the graph has no dense layer of that name");
+    return k;
+  }
+  template <class V, std::size_t K, class P>
+  static constexpr auto view(P* base) {
+    using N = typename Net::template node_at<K>;
+    return dense_view<V, N::in, N::out>{base + Net::parameter_offset(K, 0),
+                                        base + Net::parameter_offset(K, 1)};
+  }
 };
 
 // The gradient has the parameters' layout: gradient[k] = ∂C/∂parameters[k].
 template <class Net, class T>
 using gradient = parameters<Net, T>;
 
-// Buffers for the forward and backward passes over a tile of up to Tile samples: z and a of every
-// stage, and two δ rows. Batches of any size are processed tile by tile, so the workspace has a
-// fixed size, lives wherever the caller puts it, and nothing is allocated per call. It is left
+// Buffers for the passes over a tile of up to Tile samples: every node's values and adjoint, at
+// the places the graph's buffer plan gives them (autodiff/plan.hpp: buffers whose lifetimes do
+// not overlap share memory). Batches of any size are processed tile by tile, so the workspace has
+// a fixed size, lives wherever the caller puts it, and nothing is allocated per call. It is left
 // uninitialised on purpose (every pass writes before it reads), so that creating one for a single
 // sample costs nothing.
 template <class Net, class T, std::size_t Tile = 32>
@@ -92,12 +183,10 @@ struct workspace {
   static_assert(detail::scalar_type_check<T>::ok);
   static_assert(Tile > 0, "ctnn: a workspace needs room for at least one sample");
   static constexpr std::size_t tile = Tile;
-  alignas(64) std::array<T, Tile * Net::value_count> z;
-  alignas(64) std::array<T, Tile * Net::value_count> a;
-  alignas(64) std::array<T, Tile * Net::max_width> delta[2];
+  using plan = autodiff::plan<typename autodiff::planning_graph<Net>::type, Tile, 64 / sizeof(T)>;
+  alignas(64) std::array<T, plan::size> buffers;
 
-  template <class Stage> constexpr T* z_of() { return z.data() + Tile * Stage::value_offset; }
-  template <class Stage> constexpr T* a_of() { return a.data() + Tile * Stage::value_offset; }
+  constexpr T* data() { return buffers.data(); }
 };
 
 }  // namespace ctnn

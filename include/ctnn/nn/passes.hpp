@@ -1,346 +1,667 @@
 #pragma once
-// The public passes: forward, loss, and loss with gradient, for one sample and for a mini-batch.
-// They walk the forward graph (Net::stages) and the backward graph (autodiff::backward_graph) at
-// compile time; every call below unrolls into straight-line calls of the stage rules.
+// The public passes: forward, loss, and loss with gradient, for one sample and for a mini-batch,
+// on any graph (core/graph.hpp), a chain network<...> included.
 //
-// Batch conventions: inputs are n rows of Net::input_size values (row-major), targets and outputs
-// n rows of Net::output_size values; n comes from the input buffer's size. A batch's loss is the
-// MEAN of the per-sample losses, and its gradient is the gradient of that mean (as PyTorch's
-// default reduction='mean' over samples); ∇ₓC is likewise the derivative of the mean, so each
-// input row's gradient carries the factor 1/n.
+// Two kinds of graph take two spellings of the loss passes:
+//   - a graph without an objective (a network<...>, or ctnn::graph<ctnn::outputs<y>>) with one
+//     output takes the loss at the call: loss_and_gradient(p, ctnn::squared_error{}, x, t, g);
+//   - a graph with an objective (ctnn::graph<..., ctnn::objective<loss nodes>>) takes none:
+//     loss_and_gradient(p, x, t, g), its targets one per loss node.
+// Both run the same derivation (autodiff/reverse.hpp), lowered by exec/.
 //
-// Contract: a batch of 0 samples, or a buffer whose size does not fit the network, throws
-// ctnn::contract_error before anything is computed. Nothing here allocates.
+// Data. One input: a span of n rows of its width (one sample: a fixed-extent span, so a
+// std::array of the wrong size does not compile); several inputs: a std::array of such spans in
+// the graph's input order ({x1, x2}; one sample: a std::tuple of fixed spans). Targets, outputs
+// and ∇ₓ buffers likewise, per loss node, per output, per input.
+//
+// Batch conventions: n comes from the first input buffer. A batch's loss is the MEAN of the
+// per-sample objectives, and its gradient is the gradient of that mean (as PyTorch's default
+// reduction='mean' over samples); ∇ₓ likewise, so each input row's gradient carries 1/n.
+//
+// Contract: a batch of 0 samples, or a buffer whose size does not fit, throws ctnn::contract_error
+// before anything is computed. Nothing here allocates.
 //
 // Every pass is constexpr: during constant evaluation it runs the scalar architecture and ctnn's
 // own constexpr math (SIMD intrinsics cannot run there), so the same code serves static_assert.
 
 #include <algorithm>
 #include <array>
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/reverse.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <span>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
-#include "../autodiff/backward_graph.hpp"
+#include "../autodiff/plan.hpp"
+#include "../autodiff/reverse.hpp"
+#include "../core/graph.hpp"
 #include "../detail/contract.hpp"
+#include "../exec/program.hpp"
+#include "../exec/sample.hpp"
+#include "../ops/loss.hpp"
 #include "../simd/pack.hpp"
-#include "../simd/sink.hpp"
+#include "diagnostics.hpp"
 #include "losses.hpp"
 #include "network.hpp"
 
 namespace ctnn {
-
-namespace detail {
-
-// The input of stage S: the network input for the first stage, else the previous stage's a.
-template <class Net, class S, class T, std::size_t Tile>
-constexpr const T* stage_input(const T* x, workspace<Net, T, Tile>& ws) {
-  if constexpr (S::index == 0) return x;
-  else return ws.template a_of<typename Net::template stage<S::index - 1>>();
-}
-
-template <class Arch, class Net, class T, std::size_t Tile>
-constexpr void forward_tile(const T* p, const T* x, std::size_t n, workspace<Net, T, Tile>& ws) {
-  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
-    if (std::is_constant_evaluated()) return forward_tile<simd::scalar_arch>(p, x, n, ws);
-  }
-  boost::hana::for_each(Net::stages, [&](auto stage) {
-    using S = typename decltype(stage)::type;
-    S::template forward<Arch>(p, stage_input<Net, S>(x, ws), S::in, ws.template z_of<S>(),
-                              ws.template a_of<S>(), n);
-  });
-}
-
-// Runs the backward graph over one tile whose forward pass is in ws. Hands the gradient to sink
-// (simd/sink.hpp): the tile's share plus, when accumulate, the sums of earlier tiles held in g_in
-// (with accumulate false, the first tile, the tile's share alone); writes ∇ₓC rows to dx when dx
-// is not null.
-// A stage's parameter gradient runs after its δ propagation (the graph lists it before): with a
-// sink that updates W in place (the fused training step, train/train_step.hpp), Wᵀδ must read W
-// first. The two steps are otherwise independent.
-template <class Arch, class Net, class T, std::size_t Tile, class Loss, class Sink>
-constexpr void backward_tile(const T* p, const T* x, const T* t, std::size_t n, T scale,
-                             const T* g_in, const Sink& sink, T* dx, bool accumulate,
-                             workspace<Net, T, Tile>& ws) {
-  constexpr std::size_t stages = Net::stage_count;
-  // Stage S's δ lives in buffer (stages - 1 - S) % 2; propagating flips to the other one.
-  auto delta_of = [&]<class S>() { return ws.delta[(stages - 1 - S::index) % 2].data(); };
-  auto delta_before = [&]<class S>() { return ws.delta[(stages - S::index) % 2].data(); };
-
-  boost::hana::for_each(autodiff::backward_graph<Net>(), [&](auto step) {
-    using Step = typename decltype(step)::type;
-    using S = typename Step::stage;
-    T* delta = delta_of.template operator()<S>();
-    if constexpr (std::is_same_v<Step, autodiff::output_delta<S>>) {
-      Loss::template output_delta<S, Arch>(ws.template z_of<S>(), ws.template a_of<S>(), t, delta,
-                                          n, scale);
-    } else if constexpr (std::is_same_v<Step, autodiff::activation_delta<S>>) {
-      S::template activation_backward<Arch>(ws.template z_of<S>(), ws.template a_of<S>(), delta, n);
-    } else if constexpr (std::is_same_v<Step, autodiff::parameter_gradient<S>>) {
-      // runs with the stage's next step (below), after Wᵀδ has read W
-    } else if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>> ||
-                         std::is_same_v<Step, autodiff::input_gradient<S>>) {
-      if constexpr (std::is_same_v<Step, autodiff::propagate_delta<S>>)
-        S::template input_delta<Arch>(p, delta, delta_before.template operator()<S>(), S::in, n);
-      else if (dx != nullptr)
-        S::template input_delta<Arch>(p, delta, dx, S::in, n);
-      S::template parameter_gradient<Arch>(delta, stage_input<Net, S>(x, ws), S::in, g_in, sink, n,
-                                           accumulate);
-    }
-  });
-}
-
-template <class Net, class Loss>
-constexpr bool loss_fits() {
-  return Loss::template accepts<typename Net::template stage<Net::stage_count - 1>>();
-}
-
-// Samples [begin, end) of a batch, tile by tile: returns their summed loss; when g is not null,
-// writes to g the gradient of scale × that sum (the first tile writes, the others add, so g needs
-// no zeroing), when dx is not null, the rows of ∇ₓ(scale × sum), and when y is not null, the
-// network's outputs (the rows forward_batch would write, taken from the same forward pass). The one-thread batch passes
-// run it over the whole batch with scale 1/n; the threaded ones (parallel/data_parallel.hpp) over
-// each thread's chunk, with 1/n of the whole batch.
-// Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
-// have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
-// positives for the paths with more samples than the buffers hold.
-template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-[[gnu::noinline]] constexpr double summed_loss_and_gradient(const T* p, const T* x, const T* t,
-                                                            std::size_t begin, std::size_t end,
-                                                            T scale, T* g, T* dx, T* y,
-                                                            workspace<Net, T, Tile>& ws) {
-  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
-    if (std::is_constant_evaluated())
-      return summed_loss_and_gradient<simd::scalar_arch, Net, T, Tile, Loss>(p, x, t, begin, end,
-                                                                             scale, g, dx, y, ws);
-  }
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  double total = 0;
-  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
-    const std::size_t m = std::min(Tile, end - s0);
-    forward_tile<Arch>(p, x + s0 * in, m, ws);
-    total += Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(),
-                                             t + s0 * out, m);
-    if (y != nullptr) std::copy_n(ws.template a_of<last>(), m * out, y + s0 * out);
-    // A network without a derivative (step, sign) has a loss but no backward pass; the public
-    // gradient passes refuse it at compile time (require_differentiable).
-    if constexpr (autodiff::differentiable<Net>()) {
-      if (g != nullptr)
-        backward_tile<Arch, Net, T, Tile, Loss>(p, x + s0 * in, t + s0 * out, m, scale, g,
-                                                simd::store_sink<T>{g},
-                                                dx == nullptr ? nullptr : dx + s0 * in,
-                                                s0 != begin, ws);
-    }
-  }
-  return total;
-}
-
-// The mean loss of n samples; g (when not null) its gradient, dx (when not null) ∇ₓ of it, y
-// (when not null) the outputs.
-template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-constexpr T mean_loss_and_gradient(const T* p, const T* x, const T* t, std::size_t n, T* g, T* dx,
-                                   workspace<Net, T, Tile>& ws, T* y = nullptr) {
-  const double total = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p, x, t, 0, n, T(1) / static_cast<T>(n), g, dx, y, ws);
-  return static_cast<T>(total / static_cast<double>(n));
-}
-
-// Outputs of samples [begin, end) into their rows of y, tile by tile.
-template <class Arch, class Net, class T, std::size_t Tile>
-constexpr void forward_rows(const T* p, const T* x, T* y, std::size_t begin, std::size_t end,
-                            workspace<Net, T, Tile>& ws) {
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
-    const std::size_t m = std::min(Tile, end - s0);
-    forward_tile<Arch>(p, x + s0 * in, m, ws);
-    std::copy_n(ws.template a_of<last>(), m * out, y + s0 * out);
-  }
-}
-
-// ---- one sample ----
-// SIMD architectures run the single-sample kernels (simd/matvec.hpp) stage by stage: no tile
-// loops, the activation applied in registers, and the backward rule of each stage also applying
-// the previous stage's activation derivative. The scalar architecture and constant evaluation
-// take the tile path with n = 1.
-
-template <class Arch, class T>
-inline constexpr bool has_sample_kernels = simd::lanes<T, Arch> > 1;
-
-// Stage K onward, a_prev the previous stage's activations (or the input) as packs.
-template <std::size_t K, class Arch, class Net, class T, class Packs>
-void forward_stages(const T* p, const Packs& a_prev, workspace<Net, T, 1>& ws) {
-  using S = typename Net::template stage<K>;
-  const auto a = S::template forward_one<Arch>(p, a_prev, ws.template z_of<S>(), ws.template a_of<S>());
-  if constexpr (K + 1 < Net::stage_count) forward_stages<K + 1, Arch>(p, a, ws);
-}
-
-// flatten: the whole pass, kernels and activations included, becomes one function, so values
-// cross from stage to stage in registers and no pack array is passed through memory.
-template <class Arch, class Net, class T>
-[[gnu::flatten]] constexpr void forward_sample(const T* p, const T* x, workspace<Net, T, 1>& ws) {
-  if constexpr (!has_sample_kernels<Arch, T>) {
-    forward_tile<Arch>(p, x, 1, ws);
-  } else {
-    if (std::is_constant_evaluated()) return forward_tile<simd::scalar_arch>(p, x, 1, ws);
-    forward_stages<0, Arch>(p, simd::load_vector<Net::input_size, Arch>(x), ws);
-  }
-}
-
-// The backward pass of one sample whose forward pass is in ws (SIMD architectures): the gradient
-// goes to sink (simd/sink.hpp), ∇ₓC to dx when dx is not null. Each stage's kernel reads a row of
-// W before it hands that row's gradient over, so a sink may update W in place.
-// Not always_inline: that stops the callers' flatten from inlining the kernels below it.
-template <class Arch, class Net, class T, class Loss, class Sink>
-inline void backward_sample(const T* p, const T* x, const T* t, const Sink& sink, T* dx,
-                            workspace<Net, T, 1>& ws) {
-  constexpr std::size_t stages = Net::stage_count;
-  using last = typename Net::template stage<stages - 1>;
-  // Stage S's δz lives in buffer (stages - 1 - S) % 2, as in backward_tile.
-  Loss::template output_delta<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t,
-                                         ws.delta[0].data(), 1, T(1));
-  boost::hana::for_each(boost::hana::reverse(Net::stages), [&](auto stage) {
-    using S = typename decltype(stage)::type;
-    const T* delta = ws.delta[(stages - 1 - S::index) % 2].data();
-    if constexpr (S::index == 0) {
-      S::template backward_one<Arch, void>(p, delta, static_cast<const T*>(nullptr), x, sink, dx);
-    } else {
-      using prev = typename Net::template stage<S::index - 1>;
-      S::template backward_one<Arch, prev>(p, delta, ws.template z_of<prev>(),
-                                           ws.template a_of<prev>(), sink,
-                                           ws.delta[(stages - S::index) % 2].data());
-    }
-  });
-}
-
-// The loss of one sample; when g is not null, its gradient (overwritten), and when dx is not
-// null, ∇ₓC.
-template <class Arch, class Net, class T, class Loss>
-[[gnu::flatten]] constexpr T sample_loss_and_gradient(const T* p, const T* x, const T* t, T* g, T* dx,
-                                     workspace<Net, T, 1>& ws) {
-  if constexpr (!has_sample_kernels<Arch, T>) {
-    return mean_loss_and_gradient<Arch, Net, T, 1, Loss>(p, x, t, 1, g, dx, ws);
-  } else {
-    if (std::is_constant_evaluated())
-      return mean_loss_and_gradient<simd::scalar_arch, Net, T, 1, Loss>(p, x, t, 1, g, dx, ws);
-    using last = typename Net::template stage<Net::stage_count - 1>;
-    forward_sample<Arch>(p, x, ws);
-    const T loss =
-        Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t, 1);
-    if (g == nullptr || !autodiff::differentiable<Net>()) return loss;
-    if constexpr (autodiff::differentiable<Net>())
-      backward_sample<Arch, Net, T, Loss>(p, x, t, simd::store_sink<T>{g}, dx, ws);
-    return loss;
-  }
-}
-
-}  // namespace detail
 
 template <class T, std::size_t N>
 using fixed_span = std::type_identity_t<std::span<T, N>>;
 template <class T>
 using dynamic_span = std::type_identity_t<std::span<T>>;
 
+namespace detail {
+
+// ---- the graph a pass runs ------------------------------------------------------------------
+
+template <class Loss>
+struct loss_node_of {
+  template <class Y>
+  using on = op::loss<Loss, Y>;
+};
+
+// Net with Loss on its output as the objective (Net has none of its own).
+template <class Net, class Loss>
+using objective_graph = autodiff::with_loss<Net, loss_node_of<Loss>::template on>;
+
+template <class G, class T, std::size_t Tile>
+using plan_of = autodiff::plan<typename autodiff::planning_graph<G>::type, Tile, 64 / sizeof(T)>;
+
+// The graph the forward passes of Net run: the one its workspace is planned for (a graph without
+// an objective gets a placeholder loss, which a forward pass never runs).
+template <class Net>
+using forward_graph = typename autodiff::planning_graph<Net>::type;
+
+template <class Net>
+concept chain = requires {
+  Net::stage_count;
+  typename Net::template stage<0>;
+};
+
+// A loss passed at the call fits Net: Net has one output and no objective of its own, and, for a
+// chain, the loss takes its last layer (the errors name the layer's position; for other graphs
+// the loss node's own checks name the node).
+template <class Net, class Loss>
+constexpr bool loss_fits() {
+  static_assert(!Net::has_objective,
+                "ctnn: this graph has an objective of its own; call the passes without a loss");
+  static_assert(Net::output_count == 1,
+                "ctnn: a loss passed at the call needs a graph with exactly one output; for "
+                "several, put loss nodes in ctnn::objective<...>");
+  if constexpr (chain<Net>) {
+    using last = typename Net::template stage<Net::stage_count - 1>;
+    using A = typename last::activation;
+    using here = loss_error::loss<Loss>;
+    return here::template needs_at_least_outputs<Loss::min_width>::template but_the_network_outputs<
+               last::out>::ok &&
+           here::template cannot_follow_activation<A>::template at_layer_position<
+               last::activation_position>::template check<Loss::template takes_activation<A>>::ok;
+  } else {
+    return true;
+  }
+}
+
+// ---- what cannot be differentiated ---------------------------------------------------------------
+
+// Nodes whose vjp or derivative a gradient of G needs, that have none (step, sign).
+template <class G>
+constexpr std::size_t first_not_differentiable() {
+  using R = autodiff::reverse<G>;
+  constexpr auto flags = []<class... N>(core::list<N...>) {
+    return std::array<bool, sizeof...(N)>{core::differentiable<N>()...};
+  }(typename G::nodes{});
+  for (std::size_t k = 0; k < G::node_count; ++k)
+    if (!flags[k] && (R::step_of[k] != core::none || R::absorbed[k])) return k;
+  return core::none;
+}
+
+template <class G>
+constexpr bool differentiable() {
+  return first_not_differentiable<G>() == core::none;
+}
+
+// The plain-words error for the first node without a derivative; for a chain it names the layer's
+// position. A statement rather than a static_assert, so that clang adds no second error.
+template <class Net, class G>
+constexpr void require_differentiable() {
+  constexpr std::size_t k = first_not_differentiable<G>();
+  if constexpr (k != core::none) {
+    using N = typename G::template node_at<k>;
+    if constexpr (chain<Net>) {
+      // A chain's graph has one node per layer, in the layers' order: node k is position k.
+      static_cast<void>(gradient_error::layer_at_position<k, typename N::function>::
+                            is_not_differentiable::template check<false>::ok);
+    } else {
+      static_cast<void>(gradient_error::node<N>::is_not_differentiable::template check<false>::ok);
+    }
+  }
+}
+
+// ---- data ---------------------------------------------------------------------------------------
+
+// Pointers to the buffers of one pass, per input, target (loss node), ∇ₓ and output.
+template <class G, class T>
+struct pass_data {
+  std::array<const T*, G::input_count> x{};
+  std::array<const T*, G::target_count> t{};
+  std::array<T*, G::input_count> dx{};
+  std::array<T*, G::output_count> y{};
+};
+
+
+
+// One buffer per part of the graph (input, target, ...): a span, or an array or tuple of spans.
+template <class S>
+constexpr auto buffer_count = 1;
+template <class S, std::size_t N>
+constexpr auto buffer_count<std::array<S, N>> = N;
+template <class... S>
+constexpr auto buffer_count<std::tuple<S...>> = sizeof...(S);
+
+template <class P, class S>
+constexpr std::array<P, buffer_count<S>> pointers(const S& s) {
+  if constexpr (requires { s.data(); s.extent; }) {
+    return {s.data()};
+  } else {
+    return std::apply([](const auto&... part) { return std::array<P, sizeof...(part)>{part.data()...}; }, s);
+  }
+}
+template <class S>
+constexpr std::array<std::size_t, buffer_count<S>> sizes(const S& s) {
+  if constexpr (requires { s.data(); s.extent; }) {
+    return {s.size()};
+  } else {
+    return std::apply([](const auto&... part) { return std::array<std::size_t, sizeof...(part)>{part.size()...}; }, s);
+  }
+}
+template <class S>
+constexpr bool all_empty(const S& s) {
+  const auto n = sizes(s);
+  for (std::size_t v : n)
+    if (v != 0) return false;
+  return true;
+}
+
+// Every buffer of a list holds n rows of its width (or the whole list is empty, when optional).
+template <std::size_t N>
+constexpr void require_buffers(const char* where, const char* what, const std::array<std::size_t, N>& got,
+                               std::size_t n, const std::array<std::size_t, N>& widths) {
+  for (std::size_t k = 0; k < N; ++k) {
+    if (N == 1) {
+      require_rows(where, what, got[k], n, widths[k]);
+    } else {
+      const std::string name = std::string(what) + " " + std::to_string(k);
+      require_rows(where, name.c_str(), got[k], n, widths[k]);
+    }
+  }
+}
+
+// ---- the tile loop --------------------------------------------------------------------------------
+
+template <class Arch, class T>
+inline constexpr bool has_sample_kernels = simd::lanes<T, Arch> > 1;
+
+template <class G, class T>
+constexpr std::uint64_t wanted_inputs(const pass_data<G, T>& d) {
+  std::uint64_t want = 0;
+  for (std::size_t k = 0; k < G::input_count; ++k)
+    if (d.dx[k] != nullptr) want |= std::uint64_t{1} << k;
+  return want;
+}
+
+// The pointers of the tile of samples [s0, s0 + m).
+template <class G, class T>
+constexpr exec::tile<T, G::input_count, G::target_count> tile_at(const T* p, const pass_data<G, T>& d,
+                                                                  std::size_t s0, std::size_t m, T* ws) {
+  exec::tile<T, G::input_count, G::target_count> b;
+  b.n = m;
+  b.params = p;
+  b.ws = ws;
+  for (std::size_t k = 0; k < G::input_count; ++k) {
+    b.x[k] = d.x[k] + s0 * G::input_sizes[k];
+    b.dx[k] = d.dx[k] == nullptr ? nullptr : d.dx[k] + s0 * G::input_sizes[k];
+  }
+  for (std::size_t k = 0; k < G::target_count; ++k) b.t[k] = d.t[k] + s0 * G::target_sizes[k];
+  b.want = wanted_inputs(d);
+  return b;
+}
+
+template <class Program, class G, class T, class B>
+constexpr void copy_outputs(const B& b, const pass_data<G, T>& d, std::size_t s0) {
+  [&]<std::size_t... O>(std::index_sequence<O...>) {
+    (
+        [&] {
+          if (d.y[O] == nullptr) return;
+          constexpr std::size_t width = G::output_sizes[O];
+          std::copy_n(Program::template value<G::output_index[O], T>(b), b.n * width,
+                      d.y[O] + s0 * width);
+        }(),
+        ...);
+  }(std::make_index_sequence<G::output_count>{});
+}
+
+// Parameter blocks no step reaches (behind a stop_gradient, or feeding only outputs) have a zero
+// gradient; a gradient_store target writes it.
+template <class G, class T>
+constexpr void zero_unreached_blocks(T* g) {
+  using R = autodiff::reverse<G>;
+  if constexpr (!R::every_block_reached)
+    for (std::size_t b = 0; b < G::block_count; ++b)
+      if (!R::block_reached[b])
+        std::fill(g + G::layout::offset[b], g + G::layout::offset[b + 1], T(0));
+}
+
+// Samples [begin, end) of a batch, tile by tile through ws: returns their summed objective; when
+// Backward, hands the gradient of scale × that sum to target (the first tile's contributions
+// write, later tiles' add); d.dx rows, when not null, receive ∇ₓ(scale × sum), d.y rows, when not
+// null, the outputs. The one-thread batch passes run it over the whole batch with scale 1/n, the
+// threaded ones (parallel/data_parallel.hpp) over each thread's chunk with 1/n of the whole batch.
+// Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
+// have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
+// positives for the paths with more samples than the buffers hold.
+template <class Arch, class G, bool Backward, class T, class Net, std::size_t Tile, class Target>
+[[gnu::noinline]] constexpr double summed_objective(const T* p, const pass_data<G, T>& d,
+                                                    std::size_t begin, std::size_t end, T scale,
+                                                    const Target& target,
+                                                    workspace<Net, T, Tile>& ws) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated())
+      return summed_objective<simd::scalar_arch, G, Backward>(p, d, begin, end, scale, target, ws);
+  }
+  using program = exec::program<G, plan_of<G, T, Tile>>;
+  double total = 0;
+  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+    const std::size_t m = std::min(Tile, end - s0);
+    const auto b = tile_at(p, d, s0, m, ws.data());
+    program::template forward<Arch, T>(b);
+    total += program::template objective<Arch, T>(b);
+    copy_outputs<program>(b, d, s0);
+    if constexpr (Backward) {
+      if constexpr (!Target::fused) {
+        if (s0 == begin) zero_unreached_blocks<G>(target.g);
+      }
+      program::template backward<Arch, T>(b, scale, target, s0 != begin);
+    }
+  }
+  return total;
+}
+
+// Outputs of samples [begin, end) into their rows of d.y, tile by tile.
+template <class Arch, class G, class T, class Net, std::size_t Tile>
+constexpr void forward_rows(const T* p, const pass_data<G, T>& d, std::size_t begin, std::size_t end,
+                            workspace<Net, T, Tile>& ws) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated()) return forward_rows<simd::scalar_arch, G>(p, d, begin, end, ws);
+  }
+  using program = exec::program<G, plan_of<G, T, Tile>>;
+  for (std::size_t s0 = begin; s0 < end; s0 += Tile) {
+    const std::size_t m = std::min(Tile, end - s0);
+    const auto b = tile_at(p, d, s0, m, ws.data());
+    program::template forward<Arch, T>(b);
+    copy_outputs<program>(b, d, s0);
+  }
+}
+
+// ---- one sample ---------------------------------------------------------------------------------
+// SIMD architectures run the ops' one-sample kernels (exec/sample.hpp); the scalar architecture
+// and constant evaluation take the tile path with n = 1.
+
+// The forward pass of one sample, into ws. flatten: the whole pass, kernels and activations
+// included, becomes one function, so values cross from node to node in registers.
+template <class Arch, class G, class T, class Net>
+[[gnu::flatten]] constexpr void forward_sample(const T* p, const pass_data<G, T>& d,
+                                               workspace<Net, T, 1>& ws) {
+  const auto b = tile_at(p, d, 0, 1, ws.data());
+  if constexpr (!has_sample_kernels<Arch, T>) {
+    exec::program<G, plan_of<G, T, 1>>::template forward<Arch, T>(b);
+  } else {
+    if (std::is_constant_evaluated())
+      return exec::program<G, plan_of<G, T, 1>>::template forward<simd::scalar_arch, T>(b);
+    exec::sample_program<G, plan_of<G, T, 1>>::template forward<Arch, T>(b);
+  }
+}
+
+// The backward pass of one sample whose forward pass is in ws (SIMD architectures).
+// Not always_inline: that stops the callers' flatten from inlining the kernels below it.
+template <class Arch, class G, class T, class Net, class Target>
+inline void backward_sample(const T* p, const pass_data<G, T>& d, const Target& target,
+                            workspace<Net, T, 1>& ws) {
+  const auto b = tile_at(p, d, 0, 1, ws.data());
+  if constexpr (!Target::fused) zero_unreached_blocks<G>(target.g);
+  exec::sample_program<G, plan_of<G, T, 1>>::template backward<Arch, T>(b, T(1), target);
+}
+
+// The objective of one sample; when Backward, its gradient to target.
+template <class Arch, class G, bool Backward, class T, class Net, class Target>
+[[gnu::flatten]] constexpr T sample_objective(const T* p, const pass_data<G, T>& d,
+                                              const Target& target, workspace<Net, T, 1>& ws) {
+  if constexpr (!has_sample_kernels<Arch, T>) {
+    return static_cast<T>(summed_objective<Arch, G, Backward>(p, d, 0, 1, T(1), target, ws));
+  } else {
+    if (std::is_constant_evaluated())
+      return static_cast<T>(
+          summed_objective<simd::scalar_arch, G, Backward>(p, d, 0, 1, T(1), target, ws));
+    using program = exec::program<G, plan_of<G, T, 1>>;
+    forward_sample<Arch>(p, d, ws);
+    const auto b = tile_at(p, d, 0, 1, ws.data());
+    const T loss = static_cast<T>(program::template objective<Arch, T>(b));
+    copy_outputs<program>(b, d, 0);
+    if constexpr (Backward) backward_sample<Arch>(p, d, target, ws);
+    return loss;
+  }
+}
+
+// The mean objective of n samples; when Backward, its gradient to target.
+template <class Arch, class G, bool Backward, class T, class Net, std::size_t Tile, class Target>
+constexpr T mean_objective(const T* p, const pass_data<G, T>& d, std::size_t n,
+                           const Target& target, workspace<Net, T, Tile>& ws) {
+  const double total =
+      summed_objective<Arch, G, Backward>(p, d, 0, n, T(1) / static_cast<T>(n), target, ws);
+  return static_cast<T>(total / static_cast<double>(n));
+}
+
+// A target that takes no gradient (the passes without one).
+template <class T>
+struct no_gradient {
+  static constexpr bool fused = false;
+  T* g = nullptr;
+};
+
+// ---- the types of the data arguments --------------------------------------------------------------
+
+template <class T, std::size_t N>
+struct spans_of {
+  using type = std::array<std::span<T>, N>;
+};
+template <class T>
+struct spans_of<T, 1> {
+  using type = std::span<T>;
+};
+template <class T, auto Sizes, class = std::make_index_sequence<Sizes.size()>>
+struct fixed_spans_of;
+template <class T, auto Sizes, std::size_t... K>
+struct fixed_spans_of<T, Sizes, std::index_sequence<K...>> {
+  using type = std::tuple<std::span<T, Sizes[K]>...>;
+};
+template <class T, auto Sizes>
+struct fixed_spans_of<T, Sizes, std::index_sequence<0>> {
+  using type = std::span<T, Sizes[0]>;
+};
+template <class T, auto Sizes, class = std::make_index_sequence<Sizes.size()>>
+struct arrays_of;
+template <class T, auto Sizes, std::size_t... K>
+struct arrays_of<T, Sizes, std::index_sequence<K...>> {
+  using type = std::tuple<std::array<T, Sizes[K]>...>;
+};
+template <class T, auto Sizes>
+struct arrays_of<T, Sizes, std::index_sequence<0>> {
+  using type = std::array<T, Sizes[0]>;
+};
+
+// A graph's targets: one per loss node, or one for its output (a loss at the call).
+template <class Net>
+constexpr auto target_sizes_of() {
+  if constexpr (Net::has_objective) return Net::target_sizes;
+  else return std::array<std::size_t, 1>{Net::output_size};
+}
+
+}  // namespace detail
+
+// n rows of each input: a span for a graph with one input, else a std::array of spans ({x1, x2}).
+template <class Net, class T>
+using batch_inputs = typename detail::spans_of<const T, Net::input_count>::type;
+template <class Net, class T>
+using batch_outputs = typename detail::spans_of<T, Net::output_count>::type;
+template <class Net, class T>
+using batch_input_gradients = typename detail::spans_of<T, Net::input_count>::type;
+// One per loss node (a graph with an objective), or one for the output (a loss at the call).
+template <class Net, class T>
+using batch_targets = typename detail::spans_of<const T, (Net::has_objective ? Net::target_count : 1)>::type;
+
+// One sample: a fixed-extent span per input (a std::tuple of them for several inputs).
+template <class Net, class T>
+using sample_inputs = typename detail::fixed_spans_of<const T, Net::input_sizes>::type;
+template <class Net, class T>
+using sample_outputs = typename detail::fixed_spans_of<T, Net::output_sizes>::type;
+template <class Net, class T>
+using sample_input_gradients = typename detail::fixed_spans_of<T, Net::input_sizes>::type;
+template <class Net, class T>
+using sample_targets = typename detail::fixed_spans_of<const T, detail::target_sizes_of<Net>()>::type;
+// What forward(p, x) returns: a std::array, or a std::tuple of them for several outputs.
+template <class Net, class T>
+using output_values = typename detail::arrays_of<T, Net::output_sizes>::type;
+
+namespace detail {
+
+// The executed graph's pointers, from the call's buffers. dx and y may be empty (not asked for).
+template <class G, class T, class X, class Tg, class DX, class Y>
+constexpr pass_data<G, T> bind(const X& x, const Tg& t, const DX& dx, const Y& y) {
+  pass_data<G, T> d;
+  d.x = pointers<const T*>(x);
+  if constexpr (!std::is_same_v<Tg, std::nullptr_t>) d.t = pointers<const T*>(t);
+  if constexpr (!std::is_same_v<DX, std::nullptr_t>)
+    if (!all_empty(dx)) d.dx = pointers<T*>(dx);
+  if constexpr (!std::is_same_v<Y, std::nullptr_t>)
+    if (!all_empty(y)) d.y = pointers<T*>(y);
+  return d;
+}
+
+// The batch checks: n from the first input; every buffer n rows of its width. nullptr stands for
+// a buffer the pass does not take; dx and y may also be empty (not asked for).
+template <class G, class X, class Tg, class DX, class Y>
+constexpr std::size_t checked_batch(const char* where, const X& x, const Tg& t, const DX& dx,
+                                    const Y& y) {
+  static_assert(G::input_count > 0, "ctnn: a batch pass needs a graph with an input");
+  const auto xs = sizes(x);
+  const std::size_t n = samples_in(where, G::input_count == 1 ? "the input buffer" : "input buffer 0",
+                                   xs[0], G::input_sizes[0]);
+  require_buffers(where, G::input_count == 1 ? "the input buffer" : "input buffer", xs, n, G::input_sizes);
+  if constexpr (!std::is_null_pointer_v<Tg>)
+    require_buffers(where, G::target_count == 1 ? "the target buffer" : "target buffer", sizes(t), n,
+                    G::target_sizes);
+  if constexpr (!std::is_null_pointer_v<DX>)
+    if (!all_empty(dx))
+      require_buffers(where, G::input_count == 1 ? "the input-gradient buffer" : "input-gradient buffer",
+                      sizes(dx), n, G::input_sizes);
+  if constexpr (!std::is_null_pointer_v<Y>)
+    if (!all_empty(y))
+      require_buffers(where, G::output_count == 1 ? "the output buffer" : "output buffer", sizes(y), n,
+                      G::output_sizes);
+  return n;
+}
+
+}  // namespace detail
+
 // ---- mini-batch -------------------------------------------------------------------------------
 
-// Y (n × output_size) = network(X (n × input_size)).
+// Y (n rows per output) = the graph's outputs for X (n rows per input).
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
-constexpr void forward_batch(const parameters<Net, T>& p, dynamic_span<const T> x, dynamic_span<T> y,
-                   workspace<Net, T, Tile>& ws) {
-  const std::size_t n =
-      detail::samples_in("forward_batch", "the input buffer", x.size(), Net::input_size);
-  detail::require_rows("forward_batch", "the output buffer", y.size(), n, Net::output_size);
-  detail::forward_rows<Arch>(p.data(), x.data(), y.data(), 0, n, ws);
+constexpr void forward_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x, batch_outputs<Net, T> y,
+                             workspace<Net, T, Tile>& ws) {
+  using G = detail::forward_graph<Net>;
+  const std::size_t n = detail::checked_batch<G>("forward_batch", x, nullptr, nullptr, nullptr);
+  detail::require_buffers("forward_batch", Net::output_count == 1 ? "the output buffer" : "output buffer",
+                          detail::sizes(y), n, Net::output_sizes);
+  const auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  detail::forward_rows<Arch>(p.data(), d, 0, n, ws);
 }
 
-// Mean loss over the batch.
+// Mean loss over the batch (a graph without an objective, the loss given here).
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
-constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
-             dynamic_span<const T> targets, workspace<Net, T, Tile>& ws) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  const std::size_t n = detail::samples_in("loss_batch", "the input buffer", x.size(), Net::input_size);
-  detail::require_rows("loss_batch", "the target buffer", targets.size(), n, Net::output_size);
-  return detail::mean_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p.data(), x.data(), targets.data(), n, nullptr, nullptr, ws);
+  requires(!Net::has_objective)
+constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                       batch_targets<Net, T> targets, workspace<Net, T, Tile>& ws) {
+  if constexpr (detail::loss_fits<Net, Loss>()) {
+    using G = detail::objective_graph<Net, Loss>;
+    const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
+    const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+    return detail::mean_objective<Arch, G, false>(p.data(), d, n, detail::no_gradient<T>{}, ws);
+  } else {
+    return T{};
+  }
 }
+
+// Mean objective over the batch (a graph with an objective; targets one per loss node).
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+constexpr T loss_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                       batch_targets<Net, T> targets, workspace<Net, T, Tile>& ws) {
+  using G = Net;
+  const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
+  const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+  return detail::mean_objective<Arch, G, false>(p.data(), d, n, detail::no_gradient<T>{}, ws);
+}
+
+namespace detail {
+template <class Arch, class Net, class G, class T, std::size_t Tile, class X, class Tg, class DX, class Y>
+constexpr T gradient_batch(const char* where, const parameters<Net, T>& p, const X& x,
+                           const Tg& targets, gradient<Net, T>& g, workspace<Net, T, Tile>& ws,
+                           const DX& dx, const Y& y) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) {
+    return T{};
+  } else {
+    const std::size_t n = checked_batch<G>(where, x, targets, dx, y);
+    const auto d = bind<G, T>(x, targets, dx, y);
+    return mean_objective<Arch, G, true>(p.data(), d, n, exec::gradient_store<T>{g.data()}, ws);
+  }
+}
+}  // namespace detail
 
 // Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
 // input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample; when outputs
-// is not empty it receives the network's outputs (as forward_batch gives them, from the same
+// is not empty it receives the graph's outputs (as forward_batch gives them, from the same
 // forward pass: accuracy while training costs no second pass).
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
-constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
-                          dynamic_span<const T> targets, gradient<Net, T>& g,
-                          workspace<Net, T, Tile>& ws, dynamic_span<T> input_gradient = {},
-                          dynamic_span<T> outputs = {}) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  constexpr const char* where = "loss_and_gradient_batch";
-  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
-  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  if (!input_gradient.empty())
-    detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
-                         Net::input_size);
-  if (!outputs.empty())
-    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
-  return detail::mean_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p.data(), x.data(), targets.data(), n, g.data(),
-      input_gradient.empty() ? nullptr : input_gradient.data(), ws,
-      outputs.empty() ? nullptr : outputs.data());
+  requires(!Net::has_objective)
+constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                                    batch_targets<Net, T> targets, gradient<Net, T>& g,
+                                    workspace<Net, T, Tile>& ws,
+                                    batch_input_gradients<Net, T> input_gradient = {},
+                                    batch_outputs<Net, T> outputs = {}) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::gradient_batch<Arch, Net, detail::objective_graph<Net, Loss>>(
+        "loss_and_gradient_batch", p, x, targets, g, ws, input_gradient, outputs);
+  else
+    return T{};
+}
+
+// The same for a graph with an objective.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                                    batch_targets<Net, T> targets, gradient<Net, T>& g,
+                                    workspace<Net, T, Tile>& ws,
+                                    batch_input_gradients<Net, T> input_gradient = {},
+                                    batch_outputs<Net, T> outputs = {}) {
+  return detail::gradient_batch<Arch, Net, Net>("loss_and_gradient_batch", p, x, targets, g, ws,
+                                                input_gradient, outputs);
 }
 
 // ---- one sample (sizes are checked at compile time by the span extents) -------------------------
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr void forward(const parameters<Net, T>& p, fixed_span<const T, Net::input_size> x,
-             fixed_span<T, Net::output_size> y) {
+constexpr void forward(const parameters<Net, T>& p, sample_inputs<Net, T> x, sample_outputs<Net, T> y) {
+  using G = detail::forward_graph<Net>;
   workspace<Net, T, 1> ws;
-  using last = typename Net::template stage<Net::stage_count - 1>;
-  detail::forward_sample<Arch>(p.data(), x.data(), ws);
-  std::copy_n(ws.template a_of<last>(), Net::output_size, y.data());
+  auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  detail::forward_sample<Arch>(p.data(), d, ws);
+  const auto b = detail::tile_at(p.data(), d, 0, 1, ws.data());
+  detail::copy_outputs<exec::program<G, detail::plan_of<G, T, 1>>>(b, d, 0);
 }
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr std::array<T, Net::output_size> forward(const parameters<Net, T>& p,
-                                        fixed_span<const T, Net::input_size> x) {
-  std::array<T, Net::output_size> y;
-  forward<Arch>(p, x, std::span<T, Net::output_size>(y));
+constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inputs<Net, T> x) {
+  output_values<Net, T> y{};
+  if constexpr (Net::output_count == 1) {
+    forward<Arch>(p, x, std::span<T, Net::output_sizes[0]>(y));
+  } else {
+    const auto spans = std::apply([](auto&... a) { return std::tuple(std::span(a)...); }, y);
+    forward<Arch>(p, x, spans);
+  }
   return y;
 }
 
-template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-constexpr T loss(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
-       fixed_span<const T, Net::output_size> target) {
-  static_assert(detail::loss_fits<Net, Loss>());
+namespace detail {
+template <class Arch, class Net, class G, bool Backward, class T, class X, class Tg, class DX>
+constexpr T sample_pass(const parameters<Net, T>& p, const X& x, const Tg& t,
+                        std::type_identity_t<gradient<Net, T>>* g, const DX& dx) {
   workspace<Net, T, 1> ws;
-  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(p.data(), x.data(), target.data(),
-                                                             nullptr, nullptr, ws);
+  const auto d = bind<G, T>(x, t, dx, nullptr);
+  if constexpr (Backward)
+    return sample_objective<Arch, G, true>(p.data(), d, exec::gradient_store<T>{g->data()}, ws);
+  else
+    return sample_objective<Arch, G, false>(p.data(), d, no_gradient<T>{}, ws);
 }
+}  // namespace detail
+
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
+  requires(!Net::has_objective)
+constexpr T loss(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
+                 sample_targets<Net, T> target) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::sample_pass<Arch, Net, detail::objective_graph<Net, Loss>, false>(p, x, target,
+                                                                                    nullptr, nullptr);
+  else
+    return T{};
+}
+
+template <class Arch = simd::default_arch, class Net, class T>
+  requires(Net::has_objective)
+constexpr T loss(const parameters<Net, T>& p, sample_inputs<Net, T> x, sample_targets<Net, T> target) {
+  return detail::sample_pass<Arch, Net, Net, false>(p, x, target, nullptr, nullptr);
+}
+
+namespace detail {
+template <class Arch, class Net, class G, class T, class X, class Tg, class DX>
+constexpr T sample_gradient(const parameters<Net, T>& p, const X& x, const Tg& t,
+                            gradient<Net, T>& g, const DX& dx) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) return T{};
+  else return sample_pass<Arch, Net, G, true>(p, x, t, &g, dx);
+}
+}  // namespace detail
 
 // Loss of one sample; g receives ∂C/∂parameters (overwritten).
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
-                    fixed_span<const T, Net::output_size> target, gradient<Net, T>& g) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  workspace<Net, T, 1> ws;
-  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(p.data(), x.data(), target.data(),
-                                                             g.data(), nullptr, ws);
+  requires(!Net::has_objective)
+constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
+                              sample_targets<Net, T> target, gradient<Net, T>& g) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::sample_gradient<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target, g,
+                                                                                 nullptr);
+  else
+    return T{};
 }
 
 // Loss of one sample; g receives ∂C/∂parameters and input_gradient receives ∇ₓC.
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
-constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
-                    fixed_span<const T, Net::output_size> target, gradient<Net, T>& g,
-                    fixed_span<T, Net::input_size> input_gradient) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  workspace<Net, T, 1> ws;
-  return detail::sample_loss_and_gradient<Arch, Net, T, Loss>(
-      p.data(), x.data(), target.data(), g.data(), input_gradient.data(), ws);
+  requires(!Net::has_objective)
+constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
+                              sample_targets<Net, T> target, gradient<Net, T>& g,
+                              sample_input_gradients<Net, T> input_gradient) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::sample_gradient<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target, g,
+                                                                                 input_gradient);
+  else
+    return T{};
+}
+
+template <class Arch = simd::default_arch, class Net, class T>
+  requires(Net::has_objective)
+constexpr T loss_and_gradient(const parameters<Net, T>& p, sample_inputs<Net, T> x,
+                              sample_targets<Net, T> target, gradient<Net, T>& g) {
+  return detail::sample_gradient<Arch, Net, Net>(p, x, target, g, nullptr);
+}
+
+template <class Arch = simd::default_arch, class Net, class T>
+  requires(Net::has_objective)
+constexpr T loss_and_gradient(const parameters<Net, T>& p, sample_inputs<Net, T> x,
+                              sample_targets<Net, T> target, gradient<Net, T>& g,
+                              sample_input_gradients<Net, T> input_gradient) {
+  return detail::sample_gradient<Arch, Net, Net>(p, x, target, g, input_gradient);
 }
 
 }  // namespace ctnn

@@ -1,8 +1,12 @@
 #pragma once
-// Binding: turns the layer list of network<input<N>, dense<..>, act, ...> into its forward graph,
-// the list of affine stages with their shapes and offsets, checking the wiring on the way.
-// Everything is computed by constexpr folds over arrays (flat instantiation depth, no recursion
-// over the layer list).
+// The chain sugar: network<input<N>, dense<..>, act, ...> checked (with errors that name the
+// layer's position) and turned into a graph of op nodes:
+//   input<N>          op::input<"x", N>
+//   dense<Out>        op::dense<"P-1", Out, previous>   (named after its nn.Sequential module
+//   linear<In, Out>                                       index, as PyTorch numbers them)
+//   an activation A   op::activation<A, previous>, or op::softmax<previous>
+// The last node is the graph's one output. The stage view (stage<K>: a dense layer with the
+// activation that follows it, and their offsets) is kept for code written against chains.
 
 #include <array>
 #include <boost/hana/tuple.hpp>
@@ -11,15 +15,36 @@
 #include <tuple>
 #include <utility>
 
-#include "../core/stage.hpp"
+#include "../core/graph.hpp"
+#include "../core/name.hpp"
+#include "../ops/activation.hpp"
+#include "../ops/dense.hpp"
+#include "../ops/input.hpp"
+#include "../ops/softmax.hpp"
 #include "activations.hpp"
 #include "diagnostics.hpp"
 #include "layers.hpp"
+#include "softmax.hpp"
 
 namespace ctnn::nn {
 
-using core::affine_stage;
-using core::no_position;
+inline constexpr std::size_t no_position = core::none;
+
+// A dense layer of a chain with the activation that follows it (identity when none does): the
+// view of network<...> that code written for chains reads.
+template <std::size_t Index, std::size_t Position, std::size_t ActivationPosition, std::size_t In,
+          std::size_t Out, class Activation, std::size_t ParameterOffset>
+struct affine_stage {
+  using activation = Activation;
+  static constexpr std::size_t index = Index;
+  static constexpr std::size_t position = Position;
+  static constexpr std::size_t activation_position = ActivationPosition;
+  static constexpr std::size_t in = In;
+  static constexpr std::size_t out = Out;
+  static constexpr std::size_t weight_offset = ParameterOffset;
+  static constexpr std::size_t bias_offset = ParameterOffset + In * Out;
+  static constexpr std::size_t parameter_count = In * Out + Out;
+};
 
 enum class layer_kind { input, affine, activation, unknown };
 
@@ -93,6 +118,38 @@ constexpr auto make_plan() {
   return plan;
 }
 
+// The node that the layer at position P outputs.
+template <std::size_t P, class... Layers>
+struct chain_node {
+  using L = std::tuple_element_t<P, std::tuple<Layers...>>;
+  using previous = typename chain_node<P - 1, Layers...>::type;
+  static auto make() {
+    if constexpr (kind_of<L>() == layer_kind::affine) {
+      return std::type_identity<op::dense<core::decimal_name<P - 1>(), L::out, previous>>{};
+    } else if constexpr (L::elementwise) {
+      return std::type_identity<op::activation<L, previous>>{};
+    } else {
+      static_assert(std::is_same_v<L, softmax>,
+                    "ctnn: network<...> takes elementwise activations and softmax");
+      return std::type_identity<op::softmax<previous>>{};
+    }
+  }
+  using type = typename decltype(make())::type;
+};
+template <class... Layers>
+struct chain_node<0, Layers...> {
+  using type = op::input<"x", std::tuple_element_t<0, std::tuple<Layers...>>::width>;
+};
+
+template <bool WellFormed, class... Layers>
+struct chain_graph {
+  using type = core::graph_base<ctnn::outputs<typename chain_node<sizeof...(Layers) - 1, Layers...>::type>>;
+};
+template <class... Layers>
+struct chain_graph<false, Layers...> {
+  using type = core::graph_base<ctnn::outputs<op::input<"x", 1>>>;
+};
+
 template <class... Layers>
 struct sequential_graph {
   static constexpr std::size_t layer_count = sizeof...(Layers);
@@ -149,7 +206,7 @@ struct sequential_graph {
                                                : plan.stage_activation[S])>>;
     return boost::hana::type_c<affine_stage<S, plan.stage_position[S], plan.stage_activation[S],
                                             plan.stage_in[S], plan.stage_out[S], A,
-                                            plan.parameter_offset[S], plan.value_offset[S]>>;
+                                            plan.parameter_offset[S]>>;
   }
 
   template <std::size_t... S>
@@ -158,17 +215,14 @@ struct sequential_graph {
   }
 
  public:
-  static constexpr bool well_formed = check_all(std::index_sequence_for<Layers...>{});
-  static constexpr std::size_t stage_count = well_formed ? plan.stage_count : 0;
+  static constexpr bool layers_well_formed = check_all(std::index_sequence_for<Layers...>{});
+  // The graph: one input, one output (after an error above, a stand-in).
+  using graph_type = typename chain_graph<layers_well_formed, Layers...>::type;
+  static constexpr std::size_t stage_count = layers_well_formed ? plan.stage_count : 0;
 
   // The forward graph: a hana tuple of hana::type<affine_stage<...>>, input to output.
   static constexpr auto stages = make_stages(std::make_index_sequence<stage_count>{});
 
-  static constexpr std::size_t input_size = well_formed ? plan.width[0] : 0;
-  static constexpr std::size_t output_size =
-      well_formed ? plan.width[layer_count > 0 ? layer_count - 1 : 0] : 0;
-  static constexpr std::size_t parameter_count = plan.parameter_count;
-  static constexpr std::size_t value_count = plan.value_count;
   static constexpr std::size_t max_width = plan.max_width;
 
   template <std::size_t S>

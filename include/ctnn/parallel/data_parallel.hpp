@@ -116,16 +116,20 @@ inline void require_threads(const char* where, std::size_t workspace_threads,
                                "; make the workspace from this pool");
 }
 
-// Thread k's share of a batch pass: its chunk, tile by tile, as the one-thread passes run the
-// whole batch. Writes the chunk's summed loss to pws.loss_of(k); when g is not null, writes
-// the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g; dx and
-// y (∇ₓ rows, outputs), when not null, receive the chunk's rows.
-template <class Arch, class Net, class T, std::size_t Tile, class Loss>
-void chunk_loss_and_gradient(std::size_t k, const batch_split& split, const T* p, const T* x,
-                             const T* t, T* g, T* dx, T* y, parallel_workspace<Net, T, Tile>& pws) {
-  pws.loss_of(k) = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-      p, x, t, split.begin(k), split.begin(k + 1), T(1) / static_cast<T>(split.n), g, dx, y,
-      pws.workspace_of(k));
+// Thread k's share of a batch pass on graph G: its chunk, tile by tile, as the one-thread passes
+// run the whole batch. Writes the chunk's summed objective to pws.loss_of(k); when Backward,
+// writes the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g;
+// d's ∇ₓ and output rows, when not null, receive the chunk's rows.
+template <class Arch, class G, bool Backward, class Net, class T, std::size_t Tile>
+void chunk_objective(std::size_t k, const batch_split& split, const T* p, const pass_data<G, T>& d,
+                     T* g, parallel_workspace<Net, T, Tile>& pws) {
+  const T scale = T(1) / static_cast<T>(split.n);
+  if constexpr (Backward)
+    pws.loss_of(k) = summed_objective<Arch, G, true>(p, d, split.begin(k), split.begin(k + 1), scale,
+                                                     exec::gradient_store<T>{g}, pws.workspace_of(k));
+  else
+    pws.loss_of(k) = summed_objective<Arch, G, false>(p, d, split.begin(k), split.begin(k + 1), scale,
+                                                      no_gradient<T>{}, pws.workspace_of(k));
 }
 
 // f(k) for every thread k of the pool; inline on the calling thread alone when the batch has only
@@ -173,73 +177,107 @@ void reduce_partial_gradients(thread_pool& pool, std::size_t used, const T* g,
 
 }  // namespace detail
 
-// Y (n × output_size) = network(X (n × input_size)), each thread a contiguous chunk of rows.
+// Y (n rows per output) = the graph's outputs for X, each thread a contiguous chunk of rows.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
-void forward_batch(thread_pool& pool, const parameters<Net, T>& p, dynamic_span<const T> x,
-                   dynamic_span<T> y, parallel_workspace<Net, T, Tile>& pws) {
-  const std::size_t n =
-      detail::samples_in("forward_batch", "the input buffer", x.size(), Net::input_size);
-  detail::require_rows("forward_batch", "the output buffer", y.size(), n, Net::output_size);
+void forward_batch(thread_pool& pool, const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                   batch_outputs<Net, T> y, parallel_workspace<Net, T, Tile>& pws) {
+  using G = detail::forward_graph<Net>;
+  const std::size_t n = detail::checked_batch<G>("forward_batch", x, nullptr, nullptr, nullptr);
+  detail::require_buffers("forward_batch", Net::output_count == 1 ? "the output buffer" : "output buffer",
+                          detail::sizes(y), n, Net::output_sizes);
   detail::require_threads("forward_batch", pws.threads(), pool.size());
+  const auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
   const detail::batch_split split{n, pool.size()};
   detail::run_chunks(pool, split, [&](std::size_t k) {
-    detail::forward_rows<Arch>(p.data(), x.data(), y.data(), split.begin(k), split.begin(k + 1),
-                               pws.workspace_of(k));
+    detail::forward_rows<Arch>(p.data(), d, split.begin(k), split.begin(k + 1), pws.workspace_of(k));
   });
 }
 
-// Mean loss over the batch.
-template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
-T loss_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
-             dynamic_span<const T> targets, parallel_workspace<Net, T, Tile>& pws) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  constexpr const char* where = "loss_batch";
-  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
-  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  detail::require_threads(where, pws.threads(), pool.size());
-  const detail::batch_split split{n, pool.size()};
-  detail::run_chunks(pool, split, [&](std::size_t k) {
-    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-        k, split, p.data(), x.data(), targets.data(), nullptr, nullptr, nullptr, pws);
+namespace detail {
+template <class Arch, class G, class Net, class T, std::size_t Tile, class X, class Tg>
+T threaded_loss(thread_pool& pool, const parameters<Net, T>& p, const X& x, const Tg& targets,
+                parallel_workspace<Net, T, Tile>& pws) {
+  const std::size_t n = checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
+  require_threads("loss_batch", pws.threads(), pool.size());
+  const auto d = bind<G, T>(x, targets, nullptr, nullptr);
+  const batch_split split{n, pool.size()};
+  run_chunks(pool, split, [&](std::size_t k) {
+    chunk_objective<Arch, G, false>(k, split, p.data(), d, static_cast<T*>(nullptr), pws);
   });
-  return detail::mean_loss(split, pws);
+  return mean_loss(split, pws);
+}
+
+template <class Arch, class G, class Net, class T, std::size_t Tile, class X, class Tg, class DX, class Y>
+T threaded_gradient(thread_pool& pool, const parameters<Net, T>& p, const X& x, const Tg& targets,
+                    gradient<Net, T>& g, parallel_workspace<Net, T, Tile>& pws, const DX& dx,
+                    const Y& y) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) {
+    return T{};
+  } else {
+    constexpr const char* where = "loss_and_gradient_batch";
+    const std::size_t n = checked_batch<G>(where, x, targets, dx, y);
+    require_threads(where, pws.threads(), pool.size());
+    const auto d = bind<G, T>(x, targets, dx, y);
+    const batch_split split{n, pool.size()};
+    // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
+    run_chunks(pool, split, [&](std::size_t k) {
+      if (split.begin(k) == split.begin(k + 1)) return;
+      chunk_objective<Arch, G, true>(k, split, p.data(), d,
+                                     k == 0 ? g.data() : pws.partial_gradient_of(k), pws);
+    });
+    if (split.used() > 1)
+      reduce_partial_gradients<Arch>(pool, split.used(), g.data(), pws, simd::store_sink<T>{g.data()});
+    return mean_loss(split, pws);
+  }
+}
+}  // namespace detail
+
+// Mean loss over the batch (a graph without an objective, the loss given here).
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+  requires(!Net::has_objective)
+T loss_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+             batch_targets<Net, T> targets, parallel_workspace<Net, T, Tile>& pws) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::threaded_loss<Arch, detail::objective_graph<Net, Loss>>(pool, p, x, targets, pws);
+  else
+    return T{};
+}
+
+// Mean objective over the batch (a graph with an objective).
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+T loss_batch(thread_pool& pool, const parameters<Net, T>& p, batch_inputs<Net, T> x,
+             batch_targets<Net, T> targets, parallel_workspace<Net, T, Tile>& pws) {
+  return detail::threaded_loss<Arch, Net>(pool, p, x, targets, pws);
 }
 
 // Mean loss over the batch; g receives its gradient (overwritten, same layout as p); when
 // input_gradient is not empty it receives ∇ₓ of the mean loss, one row per sample; when outputs
-// is not empty it receives the network's outputs, from the same forward pass.
+// is not empty it receives the graph's outputs, from the same forward pass.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss>
+  requires(!Net::has_objective)
 T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, const Loss&,
-                          dynamic_span<const T> x, dynamic_span<const T> targets,
+                          batch_inputs<Net, T> x, batch_targets<Net, T> targets,
                           gradient<Net, T>& g, parallel_workspace<Net, T, Tile>& pws,
-                          dynamic_span<T> input_gradient = {}, dynamic_span<T> outputs = {}) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  constexpr const char* where = "loss_and_gradient_batch";
-  const std::size_t n = detail::samples_in(where, "the input buffer", x.size(), Net::input_size);
-  detail::require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  if (!input_gradient.empty())
-    detail::require_rows(where, "the input-gradient buffer", input_gradient.size(), n,
-                         Net::input_size);
-  if (!outputs.empty())
-    detail::require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
-  detail::require_threads(where, pws.threads(), pool.size());
-  const detail::batch_split split{n, pool.size()};
-  T* dx = input_gradient.empty() ? nullptr : input_gradient.data();
-  T* y = outputs.empty() ? nullptr : outputs.data();
+                          batch_input_gradients<Net, T> input_gradient = {},
+                          batch_outputs<Net, T> outputs = {}) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::threaded_gradient<Arch, detail::objective_graph<Net, Loss>>(
+        pool, p, x, targets, g, pws, input_gradient, outputs);
+  else
+    return T{};
+}
 
-  // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
-  detail::run_chunks(pool, split, [&](std::size_t k) {
-    if (split.begin(k) == split.begin(k + 1)) return;
-    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-        k, split, p.data(), x.data(), targets.data(),
-        k == 0 ? g.data() : pws.partial_gradient_of(k), dx, y, pws);
-  });
-
-  if (split.used() > 1)
-    detail::reduce_partial_gradients<Arch>(pool, split.used(), g.data(), pws,
-                                           simd::store_sink<T>{g.data()});
-  return detail::mean_loss(split, pws);
+// The same for a graph with an objective.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+T loss_and_gradient_batch(thread_pool& pool, const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                          batch_targets<Net, T> targets, gradient<Net, T>& g,
+                          parallel_workspace<Net, T, Tile>& pws,
+                          batch_input_gradients<Net, T> input_gradient = {},
+                          batch_outputs<Net, T> outputs = {}) {
+  return detail::threaded_gradient<Arch, Net>(pool, p, x, targets, g, pws, input_gradient, outputs);
 }
 
 }  // namespace ctnn

@@ -267,21 +267,20 @@ constexpr void affine_weight_gradient(const T* delta, const T* a, std::size_t a_
                                            accumulate);
 }
 
-// Δ' (n×In, rows d_stride apart) = Δ (n×Out) · W (Out×In).
-template <std::size_t In, std::size_t Out, class Arch, class T>
-constexpr void affine_input_delta(const T* delta, const T* w, T* d_prev, std::size_t d_stride,
-                               std::size_t n) {
+// Δ' (n×In) = Δ (n×Out) · W (Out×In), handed to sink (sink.hpp) row by row: value i of sample s
+// as s·In + i.
+template <std::size_t In, std::size_t Out, class Arch, class T, class Sink>
+constexpr void affine_input_delta(const T* delta, const T* w, const Sink& sink, std::size_t n) {
   // Rows s of Δ': x = Δ (x[s·Out + o]), y = W (row o), k runs over the outputs.
   constexpr std::size_t R = 4;
   const std::size_t blocked_end = n - n % R;
-  const store_sink<T> out{d_prev};
-  const T* no_sums = nullptr;  // nothing accumulates
+  const T* no_sums = nullptr;  // nothing accumulates here: the sink adds if it must
   for (std::size_t s = 0; s < blocked_end; s += R)
-    detail::broadcast_columns<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
-                                           s * d_stride, d_stride, false);
+    detail::broadcast_columns<R, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, sink,
+                                           s * In, In, false);
   for (std::size_t s = blocked_end; s < n; ++s)
-    detail::broadcast_columns<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, out,
-                                           s * d_stride, d_stride, false);
+    detail::broadcast_columns<1, In, Arch>(delta + s * Out, Out, 1, w, In, Out, no_sums, sink,
+                                           s * In, In, false);
 }
 
 }  // namespace ctnn::simd

@@ -23,6 +23,7 @@ namespace ctnn::simd {
 
 // a = f(W x + b) for one sample, x: In values, a: Out values (only those are stored). z is
 // scratch for an activation that is not elementwise (softmax), which runs on the stored z.
+// Activation void: a = W x + b.
 template <std::size_t In, std::size_t Out, std::size_t Stride, class Activation, class Arch, class T>
 void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
   using traits = pack_traits<T, Arch>;
@@ -72,13 +73,17 @@ void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
     detail::unrolled<n>([&](auto k) {
       constexpr std::size_t o = (k0 + k) * L;
       constexpr std::size_t width = detail::pack_width<Out, L>(k0 + k);
-      if constexpr (Activation::elementwise)
+      if constexpr (std::is_void_v<Activation>)
+        detail::store_part<width, Arch>(a + o, acc[0][k]);
+      else if constexpr (Activation::elementwise)
         detail::store_part<width, Arch>(a + o, Activation::value(acc[0][k]));
       else
         detail::store_part<width, Arch>(z + o, acc[0][k]);
     });
   });
-  if constexpr (!Activation::elementwise) Activation::template forward_rows<Arch>(z, a, Out, 1);
+  if constexpr (!std::is_void_v<Activation>) {
+    if constexpr (!Activation::elementwise) Activation::template forward_rows<Arch>(z, a, Out, 1);
+  }
 }
 
 }  // namespace ctnn::simd

@@ -4,10 +4,13 @@
 // scalars for the remainder, so one definition serves both.
 
 #include <cstddef>
+#include <type_traits>
+#include <utility>
 
 #include "pack.hpp"
 
 namespace ctnn::simd {
+
 
 // out[k] = f(x[k])
 template <class Arch, class T, class F>
@@ -61,6 +64,17 @@ constexpr T sum_map(const T* x, const T* y, std::size_t count, F f) {
   }
   for (std::size_t k = vector_end; k < count; ++k) total += f(x[k], y[k]);
   return total;
+}
+
+// f.template operator()<A>(k) over count values: A = Arch for k = 0, L, 2L, ... (whole packs),
+// then A = scalar_arch for each value left. A formula written once over pack<T, A> serves both.
+template <class Arch, class T, class F>
+constexpr void for_each_pack(std::size_t count, F&& f) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  const std::size_t vector_end = L > 1 ? count - count % L : 0;
+  if constexpr (L > 1)
+    for (std::size_t k = 0; k < vector_end; k += L) f.template operator()<Arch>(k);
+  for (std::size_t k = vector_end; k < count; ++k) f.template operator()<scalar_arch>(k);
 }
 
 }  // namespace ctnn::simd

@@ -135,7 +135,9 @@ inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T,
   else sums = traits::sum_rows(acc);
   const pack<T, Arch> zv = sums + load_part<R, Arch>(b);
   store_part<R, Arch>(z, zv);
-  if constexpr (Activation::elementwise) {
+  if constexpr (std::is_void_v<Activation>) {
+    return zv;
+  } else if constexpr (Activation::elementwise) {
     pack<T, Arch> av = Activation::value(zv);
     store_part<R, Arch>(a, av);
     if constexpr (R < traits::lanes) av = traits::template keep_first<R>(av);
@@ -148,7 +150,7 @@ inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T,
 }  // namespace detail
 
 // z = W x + b and a = f(z) for one sample (x: In values, z and a: Out values, stored); returns
-// a as packs for the next stage.
+// a as packs for the next stage. Activation void: z alone (a is not touched), returned as packs.
 template <std::size_t In, std::size_t Out, class Activation, class Arch, class T>
 vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
                                              const vector_packs<T, Arch, In>& x, T* z, T* a) {
@@ -167,9 +169,11 @@ vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
     result.v[blocks] =
         detail::forward_block<In, Out % L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
   }
-  if constexpr (!Activation::elementwise) {
-    Activation::template forward_rows<Arch>(z, a, Out, 1);
-    result = load_vector<Out, Arch>(a);
+  if constexpr (!std::is_void_v<Activation>) {
+    if constexpr (!Activation::elementwise) {
+      Activation::template forward_rows<Arch>(z, a, Out, 1);
+      result = load_vector<Out, Arch>(a);
+    }
   }
   return result;
 }

@@ -16,9 +16,10 @@
 //   ctnn::evaluation e = ctnn::evaluate(p, loss, x, t, ws, rule);             // e.loss, e.accuracy
 //
 // evaluate runs one forward pass per sample (tile by tile through the caller's workspace) and
-// takes the loss from the last stage's z and a as the loss itself defines it (Loss::value), so
-// the loss and the accuracy cost one pass together; it allocates nothing.
+// takes the loss from the same pass, so the loss and the accuracy cost one pass together; it
+// allocates nothing. (A graph with one output; the loss is given at the call.)
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -121,10 +122,20 @@ double binary_accuracy(std::span<const T> outputs, std::span<const T> targets,
   return c.value();
 }
 
-// The rule `requested` means for this network and loss (automatic picks one from the loss).
+namespace detail {
+// f of the graph's output y = f(z), identity when the output is not an activation's.
+template <class Net>
+constexpr auto output_activation() {
+  using Y = typename Net::template node_at<Net::output_index[0]>;
+  if constexpr (requires { typename Y::function; }) return std::type_identity<typename Y::function>{};
+  else return std::type_identity<identity>{};
+}
+}  // namespace detail
+
+// The rule `requested` means for this graph and loss (automatic picks one from the loss).
 template <class Net, class Loss>
 constexpr accuracy_rule resolve_accuracy(accuracy_kind requested = accuracy_kind::automatic) {
-  using A = typename Net::template stage<Net::stage_count - 1>::activation;
+  using A = typename decltype(detail::output_activation<Net>())::type;
   // Where a binary decision lies on the output's scale: probabilities split at 0.5; logits
   // (binary cross-entropy without a last sigmoid) and tanh split at 0.
   constexpr bool zero_centred =
@@ -160,19 +171,22 @@ evaluation evaluate(const parameters<Net, T>& p, const Loss&, std::span<const T>
                     std::span<const T> targets, workspace<Net, T, Tile>& ws,
                     const accuracy_rule& rule) {
   static_assert(detail::loss_fits<Net, Loss>());
+  using G = detail::objective_graph<Net, Loss>;
+  using program = exec::program<G, detail::plan_of<G, T, Tile>>;
   constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  using last = typename Net::template stage<Net::stage_count - 1>;
   const std::size_t n = detail::samples_in("evaluate", "the input buffer", inputs.size(), in);
   detail::require_rows("evaluate", "the target buffer", targets.size(), n, out);
+  const auto d = detail::bind<G, T>(inputs, targets, nullptr, nullptr);
   double total = 0;
   accuracy_counter c;
   for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
     const std::size_t m = std::min(Tile, n - s0);
-    const T* t = targets.data() + s0 * out;
-    detail::forward_tile<Arch>(p.data(), inputs.data() + s0 * in, m, ws);
-    T* a = ws.template a_of<last>();
-    total += double(Loss::template value<last, Arch>(ws.template z_of<last>(), a, t, m));
-    count_matches<T>(c, rule, std::span<const T>(a, m * out), std::span<const T>(t, m * out), out);
+    const auto b = detail::tile_at(p.data(), d, s0, m, ws.data());
+    program::template forward<Arch, T>(b);
+    total += program::template objective<Arch, T>(b);
+    const T* y = program::template value<G::output_index[0], T>(b);
+    count_matches<T>(c, rule, std::span<const T>(y, m * out),
+                     std::span<const T>(targets.data() + s0 * out, m * out), out);
   }
   return {total / double(n), c.value(), n};
 }

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <span>
 
 #include "../nn/passes.hpp"
@@ -38,11 +39,42 @@ namespace ctnn {
 
 namespace detail {
 
-template <class Arch, class Net, class T, std::size_t Tile, class Loss, class Optimizer>
-T fused_batch_step(parameters<Net, T>& p, const T* x, const T* t, std::size_t n,
-                   Optimizer& opt, double learning_rate, T* scratch, T* y,
-                   workspace<Net, T, Tile>& ws) {
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+// ∂θ handed to an optimizer's update (optim/update_sink.hpp): the last contribution to each block
+// updates the parameters, with the sums of earlier tiles and of a shared block's earlier users
+// read from the partial sums, where those earlier contributions went. The batch step keeps its
+// partial sums in the caller's scratch gradient (block b at its own offset); the one-sample step
+// keeps the shared blocks' in the workspace (autodiff/plan.hpp: scratch_offset).
+template <class T, class Update>
+struct gradient_update {
+  Update update;
+  T* partial = nullptr;                        // the scratch gradient, or null
+  const std::size_t* shared_offset = nullptr;  // or the shared blocks' places in ws
+  T* ws = nullptr;
+  static constexpr bool fused = true;
+  constexpr optim::update_sink<T, Update> sink(std::size_t offset) const { return {update, offset}; }
+  constexpr T* sums(std::size_t block, std::size_t offset) const {
+    if (partial != nullptr) return partial + offset;
+    return shared_offset[block] == core::none ? nullptr : ws + shared_offset[block];
+  }
+};
+
+// Blocks no step reaches have a zero gradient: their update runs with 0 (weight decay, momentum),
+// as opt.step after loss_and_gradient would.
+template <class Arch, class G, class T, class Update>
+void update_unreached_blocks(const Update& u) {
+  using R = autodiff::reverse<G>;
+  if constexpr (!R::every_block_reached)
+    for (std::size_t b = 0; b < G::block_count; ++b)
+      if (!R::block_reached[b])
+        optim::detail::for_each_pack<Arch, T>(
+            G::layout::offset[b + 1] - G::layout::offset[b], [&]<class V>(V v, std::size_t k) {
+              u(v, G::layout::offset[b] + k, V::broadcast(T(0)));
+            });
+}
+
+template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer>
+T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T>& d, std::size_t n, Optimizer& opt,
+                   double learning_rate, T* scratch, workspace<Net, T, Tile>& ws) {
   const T scale = T(1) / static_cast<T>(n);
   const std::size_t last_begin = (n - 1) / Tile * Tile;
   // All tiles but the last: their gradient summed in scratch. The last: its forward pass and loss
@@ -50,54 +82,94 @@ T fused_batch_step(parameters<Net, T>& p, const T* x, const T* t, std::size_t n,
   // backward pass below.
   double total = 0;
   if (last_begin > 0)
-    total = summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(p.data(), x, t, 0, last_begin, scale,
-                                                               scratch, nullptr, y, ws);
-  total += summed_loss_and_gradient<Arch, Net, T, Tile, Loss>(p.data(), x, t, last_begin, n, scale,
-                                                              nullptr, nullptr, y, ws);
-  const std::size_t m = n - last_begin;
+    total = summed_objective<Arch, G, true>(p.data(), d, 0, last_begin, scale,
+                                            exec::gradient_store<T>{scratch}, ws);
+  total += summed_objective<Arch, G, false>(p.data(), d, last_begin, n, scale, no_gradient<T>{}, ws);
   const T loss = static_cast<T>(total / static_cast<double>(n));
   if (!std::isfinite(loss)) return loss;
   const auto update = opt.start_step(p, learning_rate);
-  backward_tile<Arch, Net, T, Tile, Loss>(p.data(), x + last_begin * in, t + last_begin * out, m,
-                                          scale, scratch, optim::update_sink<T, decltype(update)>{update},
-                                          nullptr, last_begin > 0, ws);
+  using program = exec::program<G, plan_of<G, T, Tile>>;
+  program::template backward<Arch, T>(tile_at(p.data(), d, last_begin, n - last_begin, ws.data()),
+                                      scale, gradient_update<T, decltype(update)>{update, scratch},
+                                      last_begin > 0);
+  update_unreached_blocks<Arch, G, T>(update);
   return loss;
 }
 
-// One sample; y (when not null) receives its outputs. flatten: the update is inlined into the
+// One sample; d.y (when not null) receives its outputs. flatten: the update is inlined into the
 // kernels' loops, as the gradient stores it replaces.
-template <class Arch, class Net, class T, class Loss, class Optimizer>
-[[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const T* x, const T* t, Optimizer& opt,
-                                     double learning_rate, T* y = nullptr) {
+template <class Arch, class G, class Net, class T, class Optimizer>
+[[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T>& d,
+                                     Optimizer& opt, double learning_rate) {
   workspace<Net, T, 1> ws;
   if constexpr (!has_sample_kernels<Arch, T>) {
-    return fused_batch_step<Arch, Net, T, 1, Loss>(p, x, t, 1, opt, learning_rate, nullptr, y, ws);
+    return fused_batch_step<Arch, G>(p, d, 1, opt, learning_rate, nullptr, ws);
   } else {
-    using last = typename Net::template stage<Net::stage_count - 1>;
-    forward_sample<Arch>(p.data(), x, ws);
-    const T loss =
-        Loss::template value<last, Arch>(ws.template z_of<last>(), ws.template a_of<last>(), t, 1);
-    if (y != nullptr) std::copy_n(ws.template a_of<last>(), Net::output_size, y);
+    using plan = plan_of<G, T, 1>;
+    using program = exec::program<G, plan>;
+    forward_sample<Arch>(p.data(), d, ws);
+    const auto b = tile_at(p.data(), d, 0, 1, ws.data());
+    const T loss = static_cast<T>(program::template objective<Arch, T>(b));
+    copy_outputs<program>(b, d, 0);
     if (!std::isfinite(loss)) return loss;
     const auto update = opt.start_step(p, learning_rate);
-    backward_sample<Arch, Net, T, Loss>(p.data(), x, t,
-                                        optim::update_sink<T, decltype(update)>{update}, nullptr, ws);
+    backward_sample<Arch>(p.data(), d,
+                          gradient_update<T, decltype(update)>{update, nullptr,
+                                                                plan::scratch_offset.data(), ws.data()},
+                          ws);
+    update_unreached_blocks<Arch, G, T>(update);
     return loss;
   }
 }
 
-// The checks of both train_step_batch overloads; returns the batch size.
-template <class Net, class Loss, class T>
-std::size_t train_step_samples(std::span<const T> x, std::span<const T> targets,
-                               std::span<T> outputs) {
-  static_assert(loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  constexpr const char* where = "train_step_batch";
-  const std::size_t n = samples_in(where, "the input buffer", x.size(), Net::input_size);
-  require_rows(where, "the target buffer", targets.size(), n, Net::output_size);
-  if (!outputs.empty())
-    require_rows(where, "the output buffer", outputs.size(), n, Net::output_size);
-  return n;
+template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer, class X,
+          class Tg, class Y>
+T batch_step(parameters<Net, T>& p, const X& x, const Tg& targets, Optimizer& opt,
+             double learning_rate, gradient<Net, T>& scratch, workspace<Net, T, Tile>& ws,
+             const Y& outputs) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) {
+    return T{};
+  } else {
+    const std::size_t n = checked_batch<G>("train_step_batch", x, targets, nullptr, outputs);
+    const auto d = bind<G, T>(x, targets, nullptr, outputs);
+    // A batch of one takes the single-sample kernels, which read each row of W once for Wᵀδ and
+    // its update together.
+    if (n == 1) return fused_sample_step<Arch, G>(p, d, opt, learning_rate);
+    return fused_batch_step<Arch, G>(p, d, n, opt, learning_rate, scratch.data(), ws);
+  }
+}
+
+template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer, class X,
+          class Tg, class Y>
+T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, const Tg& targets,
+                      Optimizer& opt, double learning_rate, gradient<Net, T>& scratch,
+                      parallel_workspace<Net, T, Tile>& pws, const Y& outputs) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) {
+    return T{};
+  } else {
+    const std::size_t n = checked_batch<G>("train_step_batch", x, targets, nullptr, outputs);
+    require_threads("train_step_batch", pws.threads(), pool.size());
+    const auto d = bind<G, T>(x, targets, nullptr, outputs);
+    const batch_split split{n, pool.size()};
+    // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
+    if (split.used() == 1)
+      return n == 1 ? fused_sample_step<Arch, G>(p, d, opt, learning_rate)
+                    : fused_batch_step<Arch, G>(p, d, n, opt, learning_rate, scratch.data(),
+                                                pws.workspace_of(0));
+    run_chunks(pool, split, [&](std::size_t k) {
+      if (split.begin(k) == split.begin(k + 1)) return;
+      chunk_objective<Arch, G, true>(k, split, p.data(), d,
+                                     k == 0 ? scratch.data() : pws.partial_gradient_of(k), pws);
+    });
+    const T loss = mean_loss(split, pws);
+    if (!std::isfinite(loss)) return loss;
+    const auto update = opt.start_step(p, learning_rate);
+    reduce_partial_gradients<Arch>(pool, split.used(), scratch.data(), pws,
+                                   optim::update_sink<T, decltype(update)>{update});
+    return loss;
+  }
 }
 
 }  // namespace detail
@@ -105,64 +177,81 @@ std::size_t train_step_samples(std::span<const T> x, std::span<const T> targets,
 // One optimizer step on one sample: returns its loss (before the step).
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss,
           optimizer<Net, T> Optimizer>
-T train_step(parameters<Net, T>& p, const Loss&, fixed_span<const T, Net::input_size> x,
-             fixed_span<const T, Net::output_size> target, Optimizer& opt, double learning_rate) {
-  static_assert(detail::loss_fits<Net, Loss>());
-  autodiff::require_differentiable<Net>();
-  return detail::fused_sample_step<Arch, Net, T, Loss>(p, x.data(), target.data(), opt,
-                                                       learning_rate);
+  requires(!Net::has_objective)
+T train_step(parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
+             sample_targets<Net, T> target, Optimizer& opt, double learning_rate) {
+  if constexpr (!detail::loss_fits<Net, Loss>()) {
+    return T{};
+  } else {
+    using G = detail::objective_graph<Net, Loss>;
+    detail::require_differentiable<Net, G>();
+    if constexpr (!detail::differentiable<G>()) return T{};
+    else return detail::fused_sample_step<Arch, G>(p, detail::bind<G, T>(x, target, nullptr, nullptr),
+                                                   opt, learning_rate);
+  }
+}
+
+// The same for a graph with an objective.
+template <class Arch = simd::default_arch, class Net, class T, optimizer<Net, T> Optimizer>
+  requires(Net::has_objective)
+T train_step(parameters<Net, T>& p, sample_inputs<Net, T> x, sample_targets<Net, T> target,
+             Optimizer& opt, double learning_rate) {
+  detail::require_differentiable<Net, Net>();
+  if constexpr (!detail::differentiable<Net>()) return T{};
+  else return detail::fused_sample_step<Arch, Net>(p, detail::bind<Net, T>(x, target, nullptr, nullptr),
+                                                   opt, learning_rate);
 }
 
 // One optimizer step on a mini-batch (rows as in loss_and_gradient_batch): returns the mean loss
 // (before the step). scratch holds the partial gradient of batches longer than one tile; when
-// outputs is not empty it receives the network's outputs from the step's forward pass.
+// outputs is not empty it receives the graph's outputs from the step's forward pass.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss,
           optimizer<Net, T> Optimizer>
-T train_step_batch(parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
-                   dynamic_span<const T> targets, Optimizer& opt, double learning_rate,
+  requires(!Net::has_objective)
+T train_step_batch(parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                   batch_targets<Net, T> targets, Optimizer& opt, double learning_rate,
                    gradient<Net, T>& scratch, workspace<Net, T, Tile>& ws,
-                   dynamic_span<T> outputs = {}) {
-  const std::size_t n = detail::train_step_samples<Net, Loss>(x, targets, outputs);
-  T* y = outputs.empty() ? nullptr : outputs.data();
-  // A batch of one takes the single-sample kernels, which read each row of W once for Wᵀδ and
-  // its update together.
-  if (n == 1)
-    return detail::fused_sample_step<Arch, Net, T, Loss>(p, x.data(), targets.data(), opt,
-                                                         learning_rate, y);
-  return detail::fused_batch_step<Arch, Net, T, Tile, Loss>(
-      p, x.data(), targets.data(), n, opt, learning_rate, scratch.data(), y, ws);
+                   batch_outputs<Net, T> outputs = {}) {
+  if constexpr (!detail::loss_fits<Net, Loss>())
+    return T{};
+  else
+    return detail::batch_step<Arch, detail::objective_graph<Net, Loss>>(p, x, targets, opt, learning_rate,
+                                                                       scratch, ws, outputs);
+}
+
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile,
+          optimizer<Net, T> Optimizer>
+  requires(Net::has_objective)
+T train_step_batch(parameters<Net, T>& p, batch_inputs<Net, T> x, batch_targets<Net, T> targets,
+                   Optimizer& opt, double learning_rate, gradient<Net, T>& scratch,
+                   workspace<Net, T, Tile>& ws, batch_outputs<Net, T> outputs = {}) {
+  return detail::batch_step<Arch, Net>(p, x, targets, opt, learning_rate, scratch, ws, outputs);
 }
 
 // The same on a thread_pool: scratch receives thread 0's partial gradient.
 template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile, loss_function Loss,
           optimizer<Net, T> Optimizer>
-T train_step_batch(thread_pool& pool, parameters<Net, T>& p, const Loss&, dynamic_span<const T> x,
-                   dynamic_span<const T> targets, Optimizer& opt, double learning_rate,
+  requires(!Net::has_objective)
+T train_step_batch(thread_pool& pool, parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                   batch_targets<Net, T> targets, Optimizer& opt, double learning_rate,
                    gradient<Net, T>& scratch, parallel_workspace<Net, T, Tile>& pws,
-                   dynamic_span<T> outputs = {}) {
-  const std::size_t n = detail::train_step_samples<Net, Loss>(x, targets, outputs);
-  detail::require_threads("train_step_batch", pws.threads(), pool.size());
-  const detail::batch_split split{n, pool.size()};
-  T* y = outputs.empty() ? nullptr : outputs.data();
-  // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
-  if (split.used() == 1)
-    return n == 1 ? detail::fused_sample_step<Arch, Net, T, Loss>(p, x.data(), targets.data(), opt,
-                                                                  learning_rate, y)
-                  : detail::fused_batch_step<Arch, Net, T, Tile, Loss>(
-                        p, x.data(), targets.data(), n, opt, learning_rate, scratch.data(), y,
-                        pws.workspace_of(0));
-  detail::run_chunks(pool, split, [&](std::size_t k) {
-    if (split.begin(k) == split.begin(k + 1)) return;
-    detail::chunk_loss_and_gradient<Arch, Net, T, Tile, Loss>(
-        k, split, p.data(), x.data(), targets.data(),
-        k == 0 ? scratch.data() : pws.partial_gradient_of(k), nullptr, y, pws);
-  });
-  const T loss = detail::mean_loss(split, pws);
-  if (!std::isfinite(loss)) return loss;
-  const auto update = opt.start_step(p, learning_rate);
-  detail::reduce_partial_gradients<Arch>(pool, split.used(), scratch.data(), pws,
-                                         optim::update_sink<T, decltype(update)>{update});
-  return loss;
+                   batch_outputs<Net, T> outputs = {}) {
+  if constexpr (!detail::loss_fits<Net, Loss>())
+    return T{};
+  else
+    return detail::threaded_batch_step<Arch, detail::objective_graph<Net, Loss>>(
+        pool, p, x, targets, opt, learning_rate, scratch, pws, outputs);
+}
+
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile,
+          optimizer<Net, T> Optimizer>
+  requires(Net::has_objective)
+T train_step_batch(thread_pool& pool, parameters<Net, T>& p, batch_inputs<Net, T> x,
+                   batch_targets<Net, T> targets, Optimizer& opt, double learning_rate,
+                   gradient<Net, T>& scratch, parallel_workspace<Net, T, Tile>& pws,
+                   batch_outputs<Net, T> outputs = {}) {
+  return detail::threaded_batch_step<Arch, Net>(pool, p, x, targets, opt, learning_rate, scratch,
+                                                pws, outputs);
 }
 
 }  // namespace ctnn

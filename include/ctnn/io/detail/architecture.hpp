@@ -1,11 +1,14 @@
 #pragma once
-// Internal (ctnn::io::detail, unstable): the architecture signature of a network type, a short
-// text computed at compile time from its stage list, e.g.
+// Internal (ctnn::io::detail, unstable): the architecture signature of a graph type, a short text
+// computed at compile time. A chain network<...> is written as its layers:
 //   network<input<2>, dense<8>, tanh, dense<1>, sigmoid>   ->  "input<2>,dense<8>,tanh,dense<1>,sigmoid"
 //   network<input<4>, linear<4, 3>, leaky_relu<std::ratio<1, 10>>>  ->  "input<4>,dense<3>,leaky_relu<1/10>"
-// Model files store it, so loading into a different network is refused with both signatures in
-// the message. Two types with the same signature compute the same function from the same
-// parameter block: linear<I, O> is written dense<O>, and an explicit identity is left out.
+// (linear<I, O> is written dense<O>, and an explicit identity is left out), any other graph as
+// its nodes in topological order, each with the nodes it reads, then its outputs and objective:
+//   "graph:0=input<x,4>;1=dense<fc1,8>(0);2=relu(1);3=add(2,1);out(3)"
+// Model files store it, so loading into a different graph is refused with both signatures in the
+// message. Two types with the same signature compute the same function from the same parameter
+// block.
 
 #include <array>
 #include <cstddef>
@@ -15,6 +18,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "../../core/graph.hpp"
+#include "../../core/op.hpp"
 #include "../../nn/activations.hpp"
 
 namespace ctnn::io::detail {
@@ -85,14 +90,93 @@ constexpr void put_stage(Sink& out) {
   }
 }
 
+// One node: its op's name, its label (a name) and its numbers (core/op.hpp), an elementwise
+// activation's name with its ratio.
+template <class N, class Sink>
+constexpr void put_node(Sink& out) {
+  if constexpr (requires { typename N::elementwise_function; } && !requires { N::signature_numbers; }) {
+    put_activation<typename N::elementwise_function>(out);
+    return;
+  } else {
+    out.put(N::op_name);
+    constexpr bool labelled = requires { N::label; };
+    constexpr bool numbered = requires { N::signature_numbers; };
+    if constexpr (labelled || numbered) {
+      out.put("<");
+      bool first = true;
+      if constexpr (labelled) {
+        out.put(N::label.view());
+        first = false;
+      }
+      if constexpr (numbered)
+        for (auto v : N::signature_numbers) {
+          if (!first) out.put(",");
+          put_integer(out, static_cast<std::intmax_t>(v));
+          first = false;
+        }
+      out.put(">");
+    }
+  }
+}
+
+template <class Net, class Sink>
+constexpr void put_graph_signature(Sink& out) {
+  using table = typename Net::table;
+  out.put("graph:");
+  [&]<class... N>(core::list<N...>) {
+    std::size_t k = 0;
+    (
+        [&] {
+          if (k > 0) out.put(";");
+          put_integer(out, static_cast<std::intmax_t>(k));
+          out.put("=");
+          put_node<N>(out);
+          if (table::input_count[k] > 0) {
+            out.put("(");
+            for (std::size_t e = table::edge_begin[k]; e < table::edge_begin[k + 1]; ++e) {
+              if (e > table::edge_begin[k]) out.put(",");
+              put_integer(out, static_cast<std::intmax_t>(table::edge[e]));
+            }
+            out.put(")");
+          }
+          ++k;
+        }(),
+        ...);
+  }(typename Net::nodes{});
+  if constexpr (Net::output_count > 0) {
+    out.put(";out(");
+    for (std::size_t o = 0; o < Net::output_count; ++o) {
+      if (o > 0) out.put(",");
+      put_integer(out, static_cast<std::intmax_t>(Net::output_index[o]));
+    }
+    out.put(")");
+  }
+  if constexpr (Net::has_objective) {
+    out.put(";min(");
+    put_integer(out, static_cast<std::intmax_t>(Net::objective_index));
+    out.put(")");
+  }
+}
+
+template <class Net>
+concept chain_layers = requires {
+  Net::stage_count;
+  typename Net::template stage<0>;
+};
+
 template <class Net, class Sink>
 constexpr void put_signature(Sink& out) {
+  if constexpr (!chain_layers<Net>) {
+    put_graph_signature<Net>(out);
+    return;
+  } else {
   out.put("input<");
   put_integer(out, static_cast<std::intmax_t>(Net::input_size));
   out.put(">");
   [&]<std::size_t... S>(std::index_sequence<S...>) {
     (put_stage<typename Net::template stage<S>>(out), ...);
   }(std::make_index_sequence<Net::stage_count>{});
+  }
 }
 
 template <class Net>

@@ -1,0 +1,129 @@
+#pragma once
+// op::dense<"name", Out, x>: z = W x + b, with W (Out × In, row-major, PyTorch's nn.Linear
+// layout) and b (Out) in the parameter blocks "name.weight" and "name.bias". Two dense nodes with
+// one name share one W and one b (their gradients add up).
+//
+//   forward   z = W x + b
+//   vjp       δx = Wᵀ δz,  ∂W = δz xᵀ,  ∂b = δz    (summed over the tile's samples)
+//   jvp       ż = W ẋ + Ẇ x + ḃ
+//
+// Lowering: the kernels of simd/affine.hpp (tiles: register blocks across samples and rows of W)
+// and simd/matvec.hpp (one sample: L rows at a time, the activation that follows applied in
+// registers, ∂W and Wᵀδ in one pass over W). δx goes through the adjoint sink it is handed, so an
+// elementwise input's derivative is applied as δx is stored (absorbs_input), and ∂W after Wᵀδ has
+// read W, so an optimizer's update may take the place of the gradient store.
+
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "../core/list.hpp"
+#include "../core/name.hpp"
+#include "../core/op.hpp"
+#include "../simd/affine.hpp"
+#include "../simd/column_forward.hpp"
+#include "../simd/matvec.hpp"
+#include "../simd/pack.hpp"
+#include "../simd/sink.hpp"
+#include "shape_checks.hpp"
+
+namespace ctnn::op {
+
+template <name Name, std::size_t Out, class X>
+struct dense {
+  using input_shape = core::shape_of<X>;
+  static_assert(shape_error::dense_layer<dense>::template takes<X, input_shape>::template check<
+                input_shape::rank == 1>::ok);
+  static_assert(shape_error::dense_layer<dense>::template has_zero_outputs<(Out > 0)>::ok);
+
+  static constexpr std::size_t in = input_shape::size;
+  static constexpr std::size_t out = Out;
+  using inputs = core::list<X>;
+  using shape = ctnn::shape<Out>;
+  using parameters = core::list<core::parameter<Name, "weight", ctnn::shape<Out, in>>,
+                                core::parameter<Name, "bias", ctnn::shape<Out>>>;
+  static constexpr auto label = Name;
+  static constexpr std::string_view op_name = "dense";
+  struct notation {
+    static constexpr std::string_view value = "{p0} {x0} + {p1}";
+    static constexpr std::string_view adjoint[1] = {"{p0}ᵀ {dy}"};
+    static constexpr std::string_view gradient[2] = {"{dy} {x0}ᵀ", "{dy}"};
+  };
+  static constexpr std::string_view spelling = "ctnn::op::dense<\"{label}\", {n0}, {in0}>";
+  static constexpr std::array<std::size_t, 1> signature_numbers{Out};
+  template <std::size_t K>
+  static constexpr bool absorbs_input = true;
+  static constexpr bool vjp_reads_output = false;
+  static constexpr bool sample_kernels = true;
+  static constexpr std::size_t forward_flops = 2 * in * Out + Out;
+  static constexpr std::size_t vjp_flops = 2 * in * Out + Out;  // ∂W, ∂b; δx adds 2·in·Out
+  static constexpr std::size_t input_vjp_flops = 2 * in * Out;
+  static constexpr std::size_t bias_at = in * Out;  // b follows W in the parameter block
+
+  template <class Arch, class T>
+  static constexpr void forward(const core::forward_args<T, 1, 2>& a) {
+    simd::affine_forward<in, Out, Arch>(a.param[0], a.param[1], a.in[0], in, a.out, a.n);
+  }
+
+  // One sample on a SIMD architecture: x as packs, z stored; F (an elementwise function, or void
+  // for none) applied in registers and F(z) stored to y; returns what it stored last as packs.
+  template <class Arch, class F, class T>
+  static simd::vector_packs<T, Arch, Out> forward_sample(const T* w, const T* b,
+                                                         const simd::vector_packs<T, Arch, in>& x,
+                                                         T* z, T* y) {
+    return simd::dense_forward_one<in, Out, F, Arch>(w, b, x, z, y);
+  }
+
+  // One sample from the inference layout (nn/inference.hpp): W stored in columns (Wᵀ, each column
+  // Stride values apart) or in rows; F as in forward_sample; y = F(z) (z is scratch).
+  template <class T>
+  static constexpr bool by_columns = Out * sizeof(T) >= 64;
+  template <class Arch, class F, bool ByColumns, std::size_t Stride, class T>
+  static void forward_inference(const T* w, const T* b, const T* x, T* z, T* y) {
+    if constexpr (ByColumns)
+      simd::dense_forward_columns<in, Out, Stride, F, Arch>(w, b, x, z, y);
+    else if constexpr (std::is_void_v<F>)
+      simd::dense_forward_one<in, Out, F, Arch>(w, b, simd::load_vector<in, Arch>(x), y, y);
+    else
+      simd::dense_forward_one<in, Out, F, Arch>(w, b, simd::load_vector<in, Arch>(x), z, y);
+  }
+
+  template <class Arch, class A>
+  static constexpr void vjp(const A& a) {
+    const auto& dx = std::get<0>(a.din);
+    // Wᵀδ reads W before ∂W goes to the sink, which may update W in place.
+    if (dx.active()) simd::affine_input_delta<in, Out, Arch>(a.dout, a.param[0], dx, a.n);
+    simd::affine_weight_gradient<in, Out, Arch>(a.dout, a.in[0], in, a.g_in, a.gradient, 0, bias_at,
+                                                a.n, a.accumulate[0]);
+  }
+
+  // One sample on a SIMD architecture: ∂W, ∂b to the gradient sink (which takes final values), δx
+  // through dx, in one pass over W.
+  template <class Arch, class T, class Sink, class Adjoint>
+  static void vjp_sample(const T* w, const T* x, const T* dz, const Sink& gradient,
+                         const Adjoint& dx) {
+    if (dx.active()) {
+      simd::dense_backward_one<in, Out, true, Arch>(
+          w, dz, x, gradient, 0, bias_at,
+          [&](auto v, std::size_t i, auto width) { dx.template put<decltype(width)::value, Arch>(i, v); });
+    } else {
+      simd::dense_backward_one<in, Out, false, Arch>(w, dz, x, gradient, 0, bias_at, [](auto...) {});
+    }
+  }
+
+  // ż = W ẋ + ḃ (the tile kernel), then + Ẇ x.
+  template <class Arch, class T>
+  static constexpr void jvp(const core::jvp_args<T, 1, 2>& a) {
+    simd::affine_forward<in, Out, Arch>(a.param[0], a.tparam[1], a.tin[0], in, a.tout, a.n);
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t o = 0; o < Out; ++o) {
+        T sum = 0;
+        for (std::size_t i = 0; i < in; ++i) sum += a.tparam[0][o * in + i] * a.in[0][s * in + i];
+        a.tout[s * Out + o] += sum;
+      }
+  }
+};
+
+}  // namespace ctnn::op

@@ -1,0 +1,126 @@
+#pragma once
+// The shape rules of the ops, as compile errors in plain words (the pattern of nn/diagnostics.hpp:
+// a class template whose name reads as the sentence, instantiated only when the check fails).
+// Both compilers print the node and the shapes as its template arguments next to the message:
+//   ctnn::shape_error::operands_of<ctnn::op::add<a, b>>::left<a, ctnn::shape<3>>::
+//       right<b, ctnn::shape<4>>::check<false>
+
+#include <cstddef>
+
+namespace ctnn::shape_error {
+
+template <class Node>
+struct input_shape {
+  template <bool Ok>
+  struct check {
+    static_assert(Ok, "ctnn: an input's shape must have rank 1 to 4 and no dimension 0 (see "
+                      "input_shape<node> in the lines around this error)");
+    static constexpr bool ok = true;
+  };
+};
+
+// Elementwise binary ops (add, sub, mul) and concat.
+template <class Node>
+struct operands_of {
+  template <class Left, class LeftShape>
+  struct left {
+    template <class Right, class RightShape>
+    struct right {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: the operands of an elementwise op (add, sub, mul) must have one "
+                          "shape (see operands_of<node>::left<node, shape>::right<node, shape> in "
+                          "the lines around this error)");
+        static constexpr bool ok = true;
+      };
+      template <bool Ok>
+      struct concat_check {
+        static_assert(Ok, "ctnn: concat joins its operands along their outermost dimension, so "
+                          "all other dimensions must agree (see operands_of<node>::left<node, "
+                          "shape>::right<node, shape> in the lines around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+};
+
+template <class Node>
+struct dense_layer {
+  template <class Input, class InputShape>
+  struct takes {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: a dense node takes a vector (rank 1); flatten its input first "
+                        "with op::flatten<...> (see dense_layer<node>::takes<node, shape> in the "
+                        "lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <bool Ok>
+  struct has_zero_outputs {
+    static_assert(Ok, "ctnn: a dense node needs at least one output (see dense_layer<node>)");
+    static constexpr bool ok = true;
+  };
+};
+
+template <class Node>
+struct slice_of {
+  template <std::size_t Begin, std::size_t End>
+  struct range {
+    template <class Input, class InputShape>
+    struct of_input {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: a slice [begin, end) must be non-empty and lie inside its "
+                          "input's outermost dimension (see slice_of<node>::range<begin, end>::"
+                          "of_input<node, shape> in the lines around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+};
+
+template <class Node>
+struct reshape_of {
+  template <class From>
+  struct from {
+    template <class To>
+    struct to {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: a reshape must keep the number of values and give a shape of "
+                          "rank 1 to 4 (see reshape_of<node>::from<shape>::to<shape> in the lines "
+                          "around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+};
+
+template <class Node>
+struct loss_on {
+  template <std::size_t Minimum>
+  struct needs_at_least_outputs {
+    template <std::size_t Got>
+    struct but_its_input_has {
+      static_assert(Got >= Minimum,
+                    "ctnn: this loss cannot take its input's width (see loss_on<node>::"
+                    "needs_at_least_outputs<n>::but_its_input_has<m> in the lines around this "
+                    "error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <class Activation>
+  struct cannot_follow_activation {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok,
+                    "ctnn: this loss cannot take the output of that activation (it takes logits, "
+                    "or the activation it is fused with; see loss_on<node>::"
+                    "cannot_follow_activation<...> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+};
+
+}  // namespace ctnn::shape_error
