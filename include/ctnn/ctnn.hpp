@@ -35,6 +35,7 @@
 #include "nn/network.hpp"
 #include "nn/passes.hpp"
 #include "nn/softmax.hpp"
+#include "nn/tangent.hpp"
 #include "ops/activation.hpp"
 #include "ops/arithmetic.hpp"
 #include "ops/dense.hpp"

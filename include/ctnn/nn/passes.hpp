@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -176,19 +177,28 @@ constexpr std::array<std::size_t, buffer_count<S>> sizes(const S& s) {
     return std::apply([](const auto&... part) { return std::array<std::size_t, sizeof...(part)>{part.size()...}; }, s);
   }
 }
-template <class S>
-constexpr bool all_empty(const S& s) {
-  const auto n = sizes(s);
-  for (std::size_t v : n)
-    if (v != 0) return false;
-  return true;
-}
 
 // Every buffer of a list holds n rows of its width (or the whole list is empty, when optional).
 template <std::size_t N>
 constexpr void require_buffers(const char* where, const char* what, const std::array<std::size_t, N>& got,
                                std::size_t n, const std::array<std::size_t, N>& widths) {
   for (std::size_t k = 0; k < N; ++k) {
+    if (N == 1) {
+      require_rows(where, what, got[k], n, widths[k]);
+    } else {
+      const std::string name = std::string(what) + " " + std::to_string(k);
+      require_rows(where, name.c_str(), got[k], n, widths[k]);
+    }
+  }
+}
+
+// The same for buffers the caller may leave empty (not asked for), one by one.
+template <std::size_t N>
+constexpr void require_optional_buffers(const char* where, const char* what,
+                                        const std::array<std::size_t, N>& got, std::size_t n,
+                                        const std::array<std::size_t, N>& widths) {
+  for (std::size_t k = 0; k < N; ++k) {
+    if (got[k] == 0) continue;
     if (N == 1) {
       require_rows(where, what, got[k], n, widths[k]);
     } else {
@@ -441,10 +451,17 @@ constexpr pass_data<G, T> bind(const X& x, const Tg& t, const DX& dx, const Y& y
   pass_data<G, T> d;
   d.x = pointers<const T*>(x);
   if constexpr (!std::is_same_v<Tg, std::nullptr_t>) d.t = pointers<const T*>(t);
-  if constexpr (!std::is_same_v<DX, std::nullptr_t>)
-    if (!all_empty(dx)) d.dx = pointers<T*>(dx);
-  if constexpr (!std::is_same_v<Y, std::nullptr_t>)
-    if (!all_empty(y)) d.y = pointers<T*>(y);
+  // An empty buffer is one the caller does not ask for: its pointer stays null.
+  if constexpr (!std::is_same_v<DX, std::nullptr_t>) {
+    const auto n = sizes(dx);
+    const auto ptr = pointers<T*>(dx);
+    for (std::size_t k = 0; k < G::input_count; ++k) d.dx[k] = n[k] == 0 ? nullptr : ptr[k];
+  }
+  if constexpr (!std::is_same_v<Y, std::nullptr_t>) {
+    const auto n = sizes(y);
+    const auto ptr = pointers<T*>(y);
+    for (std::size_t k = 0; k < G::output_count; ++k) d.y[k] = n[k] == 0 ? nullptr : ptr[k];
+  }
   return d;
 }
 
@@ -462,13 +479,11 @@ constexpr std::size_t checked_batch(const char* where, const X& x, const Tg& t, 
     require_buffers(where, G::target_count == 1 ? "the target buffer" : "target buffer", sizes(t), n,
                     G::target_sizes);
   if constexpr (!std::is_null_pointer_v<DX>)
-    if (!all_empty(dx))
-      require_buffers(where, G::input_count == 1 ? "the input-gradient buffer" : "input-gradient buffer",
-                      sizes(dx), n, G::input_sizes);
+    require_optional_buffers(where, G::input_count == 1 ? "the input-gradient buffer" : "input-gradient buffer",
+                             sizes(dx), n, G::input_sizes);
   if constexpr (!std::is_null_pointer_v<Y>)
-    if (!all_empty(y))
-      require_buffers(where, G::output_count == 1 ? "the output buffer" : "output buffer", sizes(y), n,
-                      G::output_sizes);
+    require_optional_buffers(where, G::output_count == 1 ? "the output buffer" : "output buffer",
+                             sizes(y), n, G::output_sizes);
   return n;
 }
 

@@ -42,6 +42,7 @@
 // step (gather, gradient, clipping, optimizer update, progress) then allocates nothing.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -84,6 +85,14 @@ template <class T>
 struct labelled_data {
   std::span<const T> inputs;
   std::span<const T> targets;
+};
+
+// The same for a graph with several inputs or targets (one per loss node): n rows in each buffer,
+// in the graph's input and target order.
+template <class T, std::size_t Inputs, std::size_t Targets>
+struct graph_data {
+  std::array<std::span<const T>, Inputs> inputs;
+  std::array<std::span<const T>, Targets> targets;
 };
 
 struct early_stopping {
@@ -161,15 +170,20 @@ inline void check_fit_options(const fit_options& o, std::size_t samples, bool ex
   if (samples == 0) fail("the training data holds 0 samples");
 }
 
-template <class Net, class T>
-std::size_t check_data(const char* name, const labelled_data<T>& d) {
-  const std::string inputs = std::string(name) + ".inputs", targets = std::string(name) + ".targets";
-  if (d.inputs.size() % Net::input_size != 0)
-    contract_failed("fit", inputs + " holds " + std::to_string(d.inputs.size()) +
+template <class G, class T, std::size_t I, std::size_t Tg>
+std::size_t check_data(const char* name, const graph_data<T, I, Tg>& d) {
+  const auto label = [&](const char* what, std::size_t k, std::size_t count) {
+    return std::string(name) + "." + what + (count > 1 ? "[" + std::to_string(k) + "]" : "");
+  };
+  if (d.inputs[0].size() % G::input_sizes[0] != 0)
+    contract_failed("fit", label("inputs", 0, I) + " holds " + std::to_string(d.inputs[0].size()) +
                                " values, which is not a whole number of samples of width " +
-                               std::to_string(Net::input_size));
-  const std::size_t n = d.inputs.size() / Net::input_size;
-  require_rows("fit", targets.c_str(), d.targets.size(), n, Net::output_size);
+                               std::to_string(G::input_sizes[0]));
+  const std::size_t n = d.inputs[0].size() / G::input_sizes[0];
+  for (std::size_t k = 0; k < I; ++k)
+    require_rows("fit", label("inputs", k, I).c_str(), d.inputs[k].size(), n, G::input_sizes[k]);
+  for (std::size_t k = 0; k < Tg; ++k)
+    require_rows("fit", label("targets", k, Tg).c_str(), d.targets[k].size(), n, G::target_sizes[k]);
   return n;
 }
 
@@ -204,53 +218,84 @@ inline std::size_t fit_steps(std::size_t samples, const fit_options& o) {
 
 namespace detail {
 
-template <class Arch, class Net, class T, loss_function Loss, optimizer<Net, T> O,
-          learning_rate_schedule S>
-fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
-                    const labelled_data<T>& data, const labelled_data<T>* validation,
-                    const fit_options& o) {
+// The rows `rows` of every buffer of d (widths from G) gathered into bufs, one after another.
+template <class T, std::size_t N>
+void gather_all(const std::array<std::span<const T>, N>& src, const std::array<std::size_t, N>& widths,
+                std::span<const std::size_t> rows, std::array<std::vector<T>, N>& dst) {
+  for (std::size_t k = 0; k < N; ++k) gather_rows(src[k], widths[k], rows, dst[k].data());
+}
+template <class T, std::size_t N>
+std::array<std::span<const T>, N> first_rows(const std::array<std::vector<T>, N>& bufs,
+                                             const std::array<std::size_t, N>& widths,
+                                             std::size_t m) {
+  std::array<std::span<const T>, N> spans;
+  for (std::size_t k = 0; k < N; ++k) spans[k] = std::span<const T>(bufs[k].data(), m * widths[k]);
+  return spans;
+}
+// A list of spans as the passes take it: one span, or the array.
+template <class T, std::size_t N>
+auto as_argument(const std::array<std::span<T>, N>& spans) {
+  if constexpr (N == 1) return spans[0];
+  else return spans;
+}
+
+// G: the graph the steps run (Net with the loss, or Net with its objective).
+template <class Arch, class G, class Net, class T, optimizer<Net, T> O, learning_rate_schedule S,
+          std::size_t I, std::size_t Tg>
+fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
+                    const graph_data<T, I, Tg>& data, const graph_data<T, I, Tg>* validation,
+                    const accuracy_rule& rule, const fit_options& o) {
   using clock = std::chrono::steady_clock;
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
   const auto fit_start = clock::now();
-  const std::size_t samples = check_data<Net>("training data", data);
+  const std::size_t samples = check_data<G>("training data", data);
   check_fit_options(o, samples, validation != nullptr);
+  // Accuracy compares the first loss's prediction, output 0, with its target.
+  constexpr std::size_t out = G::target_sizes[0];
+  constexpr bool prediction_is_output =
+      G::output_count > 0 &&
+      G::output_index[0] == G::table::edge[G::table::edge_begin[G::loss_index[0]]];
 
   // ---- the split, the buffers: everything allocated happens here ----------------------------
   std::vector<std::size_t> order(samples);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::vector<T> val_x, val_y;
-  std::span<const T> vx, vy;
+  std::array<std::vector<T>, I> val_x;
+  std::array<std::vector<T>, Tg> val_t;
+  graph_data<T, I, Tg> held{};
   if (validation != nullptr) {
-    check_data<Net>("validation data", *validation);
-    vx = validation->inputs;
-    vy = validation->targets;
+    check_data<G>("validation data", *validation);
+    held = *validation;
   } else if (o.validation_fraction > 0) {
-    const std::size_t held = validation_count(samples, o.validation_fraction);
-    if (held == 0 || held == samples)
+    const std::size_t count = validation_count(samples, o.validation_fraction);
+    if (count == 0 || count == samples)
       contract_failed("fit", "options.validation_fraction " + std::to_string(o.validation_fraction) +
                                  " of " + std::to_string(samples) + " samples holds out " +
-                                 std::to_string(held) +
+                                 std::to_string(count) +
                                  " of them; both parts need at least one sample");
     random_generator split(o.seed ^ validation_stream);
     shuffle_in_place(order, split);
     // The held-out rows, in increasing order (a set, not a sequence), copied once.
-    std::vector<std::size_t> held_rows(order.end() - std::ptrdiff_t(held), order.end());
+    std::vector<std::size_t> held_rows(order.end() - std::ptrdiff_t(count), order.end());
     std::sort(held_rows.begin(), held_rows.end());
-    order.resize(samples - held);
+    order.resize(samples - count);
     std::sort(order.begin(), order.end());
-    val_x.resize(held * in);
-    val_y.resize(held * out);
-    gather_rows(data.inputs, in, held_rows, val_x.data());
-    gather_rows(data.targets, out, held_rows, val_y.data());
-    vx = val_x;
-    vy = val_y;
+    for (std::size_t k = 0; k < I; ++k) val_x[k].resize(count * G::input_sizes[k]);
+    for (std::size_t k = 0; k < Tg; ++k) val_t[k].resize(count * G::target_sizes[k]);
+    gather_all(data.inputs, G::input_sizes, held_rows, val_x);
+    gather_all(data.targets, G::target_sizes, held_rows, val_t);
+    held = {first_rows(val_x, G::input_sizes, count), first_rows(val_t, G::target_sizes, count)};
   }
-  const bool has_validation = !vx.empty();
+  const bool has_validation = !held.inputs[0].empty();
   const std::size_t n_train = order.size();
   const std::size_t batch = std::min(o.batch_size, n_train);
   const std::size_t batches = (n_train + batch - 1) / batch;
 
-  std::vector<T> xb(batch * in), tb(batch * out), yb(o.train_accuracy ? batch * out : 0);
+  std::array<std::vector<T>, I> xb;
+  std::array<std::vector<T>, Tg> tb;
+  for (std::size_t k = 0; k < I; ++k) xb[k].resize(batch * G::input_sizes[k]);
+  for (std::size_t k = 0; k < Tg; ++k) tb[k].resize(batch * G::target_sizes[k]);
+  const bool count_train_accuracy =
+      o.train_accuracy && rule.kind != accuracy_kind::none && prediction_is_output;
+  std::vector<T> yb(count_train_accuracy ? batch * out : 0);
   auto g = std::make_unique<gradient<Net, T>>();
   auto ws = std::make_unique<workspace<Net, T>>();
   // With threads > 1: a persistent pool and its per-thread buffers, made once for the fit.
@@ -262,8 +307,6 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
   }
   std::unique_ptr<parameters<Net, T>> best;
   if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);
-  const accuracy_rule rule = resolve_accuracy<Net, Loss>(o.accuracy);
-  const bool count_train_accuracy = o.train_accuracy && rule.kind != accuracy_kind::none;
   progress_printer progress(o.output, o.progress);
   random_generator rng(o.seed);
 
@@ -285,11 +328,15 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * batch, m = std::min(batch, n_train - first);
       const std::span<const std::size_t> rows(order.data() + first, m);
-      gather_rows(data.inputs, in, rows, xb.data());
-      gather_rows(data.targets, out, rows, tb.data());
-      const std::span<const T> x(xb.data(), m * in), t(tb.data(), m * out);
+      gather_all(data.inputs, G::input_sizes, rows, xb);
+      gather_all(data.targets, G::target_sizes, rows, tb);
+      const auto x = as_argument(first_rows(xb, G::input_sizes, m));
+      const auto t = as_argument(first_rows(tb, G::target_sizes, m));
       // The outputs of the gradient pass's forward (before the step) give the train accuracy.
-      const std::span<T> y(yb.data(), count_train_accuracy ? m * out : 0);
+      std::array<std::span<T>, G::output_count> ys{};
+      if constexpr (G::output_count > 0)
+        if (count_train_accuracy) ys[0] = std::span<T>(yb.data(), m * out);
+      const auto y = as_argument(ys);
       // Without clipping: the step with the update fused into the backward pass or the
       // threads' reduction (train_step.hpp; it leaves p and opt as they were when the loss is not
       // finite).
@@ -297,12 +344,14 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
       const bool fused = !(o.clip_norm > 0);
       T l;
       if (fused)
-        l = pool ? train_step_batch<Arch>(*pool, p, loss, x, t, opt, lr, *g, *pws, y)
-                 : train_step_batch<Arch>(p, loss, x, t, opt, lr, *g, *ws, y);
+        l = pool ? threaded_batch_step<Arch, G>(*pool, p, x, t, opt, lr, *g, *pws, y)
+                 : batch_step<Arch, G>(p, x, t, opt, lr, *g, *ws, y);
       else
-        l = pool ? loss_and_gradient_batch<Arch>(*pool, p, loss, x, t, *g, *pws, {}, y)
-                 : loss_and_gradient_batch<Arch>(p, loss, x, t, *g, *ws, {}, y);
-      if (count_train_accuracy) count_matches<T>(train_acc, rule, y, t, out);
+        l = pool ? threaded_gradient<Arch, G>(*pool, p, x, t, *g, *pws, nullptr, y)
+                 : gradient_batch<Arch, Net, G>("fit", p, x, t, *g, *ws, nullptr, y);
+      if (count_train_accuracy)
+        count_matches<T>(train_acc, rule, std::span<const T>(yb.data(), m * out),
+                         std::span<const T>(tb[0].data(), m * out), out);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
           progress.interrupt();
@@ -333,7 +382,7 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
     e.train_accuracy = train_acc.value();
     e.samples_per_second = step_seconds > 0 ? double(e.samples) / step_seconds : 0.0;
     if (has_validation) {
-      const evaluation v = evaluate<Arch>(p, loss, vx, vy, *ws, rule);
+      const evaluation v = evaluate_graph<Arch, G>(p, held.inputs, held.targets, *ws, rule);
       e.validation_loss = v.loss;
       e.validation_accuracy = v.accuracy;
     }
@@ -383,25 +432,64 @@ fit_result fit_impl(parameters<Net, T>& p, const Loss& loss, O& opt, const S& sc
   return r;
 }
 
+template <class Arch, class Net, class T, class Loss, class O, class S, class Data>
+fit_result fit_with_loss(parameters<Net, T>& p, O& opt, const S& schedule, const Data& train,
+                         const Data* validation, const fit_options& options) {
+  static_assert(loss_fits<Net, Loss>());
+  using G = objective_graph<Net, Loss>;
+  const graph_data<T, 1, 1> t{{train.inputs}, {train.targets}};
+  graph_data<T, 1, 1> v{};
+  if (validation != nullptr) v = {{validation->inputs}, {validation->targets}};
+  return fit_impl<Arch, G>(p, opt, schedule, t, validation != nullptr ? &v : nullptr,
+                           resolve_accuracy<Net, Loss>(options.accuracy), options);
+}
+
 }  // namespace detail
 
 // Trains p on `train`, validating on a split of it when options.validation_fraction > 0.
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss,
           optimizer<Net, T> O, learning_rate_schedule S>
-fit_result fit(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
+  requires(!Net::has_objective)
+fit_result fit(parameters<Net, T>& p, const Loss&, O& opt, const S& schedule,
                const labelled_data<std::type_identity_t<T>>& train, const fit_options& options = {}) {
-  return detail::fit_impl<Arch>(p, loss, opt, schedule, train,
-                                static_cast<const labelled_data<T>*>(nullptr), options);
+  return detail::fit_with_loss<Arch, Net, T, Loss>(p, opt, schedule, train,
+                                                   static_cast<const labelled_data<T>*>(nullptr),
+                                                   options);
 }
 
 // Trains p on `train`, validating on `validation` after every epoch.
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss,
           optimizer<Net, T> O, learning_rate_schedule S>
-fit_result fit(parameters<Net, T>& p, const Loss& loss, O& opt, const S& schedule,
+  requires(!Net::has_objective)
+fit_result fit(parameters<Net, T>& p, const Loss&, O& opt, const S& schedule,
                const labelled_data<std::type_identity_t<T>>& train,
                const labelled_data<std::type_identity_t<T>>& validation,
                const fit_options& options = {}) {
-  return detail::fit_impl<Arch>(p, loss, opt, schedule, train, &validation, options);
+  return detail::fit_with_loss<Arch, Net, T, Loss>(p, opt, schedule, train, &validation, options);
+}
+
+// A graph with an objective: the data holds every input and one target per loss node (in the
+// graph's orders); accuracy is counted on the first loss's prediction when it is output 0.
+template <class Arch = simd::default_arch, class Net, class T, optimizer<Net, T> O,
+          learning_rate_schedule S>
+  requires(Net::has_objective)
+fit_result fit(parameters<Net, T>& p, O& opt, const S& schedule,
+               const graph_data<std::type_identity_t<T>, Net::input_count, Net::target_count>& train,
+               const fit_options& options = {}) {
+  return detail::fit_impl<Arch, Net>(p, opt, schedule, train,
+                                     static_cast<decltype(&train)>(nullptr),
+                                     resolve_accuracy<Net>(options.accuracy), options);
+}
+
+template <class Arch = simd::default_arch, class Net, class T, optimizer<Net, T> O,
+          learning_rate_schedule S>
+  requires(Net::has_objective)
+fit_result fit(parameters<Net, T>& p, O& opt, const S& schedule,
+               const graph_data<std::type_identity_t<T>, Net::input_count, Net::target_count>& train,
+               const graph_data<std::type_identity_t<T>, Net::input_count, Net::target_count>& validation,
+               const fit_options& options = {}) {
+  return detail::fit_impl<Arch, Net>(p, opt, schedule, train, &validation,
+                                     resolve_accuracy<Net>(options.accuracy), options);
 }
 
 }  // namespace ctnn

@@ -20,6 +20,7 @@
 // allocates nothing. (A graph with one output; the loss is given at the call.)
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -132,10 +133,10 @@ constexpr auto output_activation() {
 }
 }  // namespace detail
 
-// The rule `requested` means for this graph and loss (automatic picks one from the loss).
-template <class Net, class Loss>
-constexpr accuracy_rule resolve_accuracy(accuracy_kind requested = accuracy_kind::automatic) {
-  using A = typename decltype(detail::output_activation<Net>())::type;
+// The rule `requested` means for a loss on a prediction a = A(z) (automatic picks one from the
+// loss).
+template <class Loss, class A>
+constexpr accuracy_rule accuracy_rule_of(accuracy_kind requested) {
   // Where a binary decision lies on the output's scale: probabilities split at 0.5; logits
   // (binary cross-entropy without a last sigmoid) and tanh split at 0.
   constexpr bool zero_centred =
@@ -158,11 +159,52 @@ constexpr accuracy_rule resolve_accuracy(accuracy_kind requested = accuracy_kind
   return {accuracy_kind::none, threshold};
 }
 
+// The rule for a graph and the loss given at the call (on its one output).
+template <class Net, class Loss>
+constexpr accuracy_rule resolve_accuracy(accuracy_kind requested = accuracy_kind::automatic) {
+  return accuracy_rule_of<Loss, typename decltype(detail::output_activation<Net>())::type>(requested);
+}
+
+// The rule for a graph with an objective: from its first loss node.
+template <class Net>
+  requires(Net::has_objective)
+constexpr accuracy_rule resolve_accuracy(accuracy_kind requested = accuracy_kind::automatic) {
+  using L = typename Net::template node_at<Net::loss_index[0]>;
+  return accuracy_rule_of<typename L::function, typename L::activation>(requested);
+}
+
 struct evaluation {
   double loss = std::numeric_limits<double>::quiet_NaN();      // mean over the samples
   double accuracy = std::numeric_limits<double>::quiet_NaN();  // NaN under accuracy_kind::none
   std::size_t samples = 0;
 };
+
+namespace detail {
+// Mean objective of G over the data, and the accuracy of its first loss's prediction against
+// that loss's target, tile by tile through ws.
+template <class Arch, class G, class Net, class T, std::size_t Tile, std::size_t I, std::size_t Tg>
+evaluation evaluate_graph(const parameters<Net, T>& p, const std::array<std::span<const T>, I>& inputs,
+                          const std::array<std::span<const T>, Tg>& targets, workspace<Net, T, Tile>& ws,
+                          const accuracy_rule& rule) {
+  using program = exec::program<G, plan_of<G, T, Tile>>;
+  const std::size_t n = checked_batch<G>("evaluate", inputs, targets, nullptr, nullptr);
+  const auto d = bind<G, T>(inputs, targets, nullptr, nullptr);
+  constexpr std::size_t prediction = G::table::edge[G::table::edge_begin[G::loss_index[0]]];
+  constexpr std::size_t out = G::target_sizes[0];
+  double total = 0;
+  accuracy_counter c;
+  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
+    const std::size_t m = std::min(Tile, n - s0);
+    const auto b = tile_at(p.data(), d, s0, m, ws.data());
+    program::template forward<Arch, T>(b);
+    total += program::template objective<Arch, T>(b);
+    const T* y = program::template value<prediction, T>(b);
+    count_matches<T>(c, rule, std::span<const T>(y, m * out),
+                     std::span<const T>(targets[0].data() + s0 * out, m * out), out);
+  }
+  return {total / double(n), c.value(), n};
+}
+}  // namespace detail
 
 // Mean loss and accuracy of p on n samples (inputs: n rows of Net::input_size, targets: n rows
 // of Net::output_size), tile by tile through ws.
@@ -171,24 +213,9 @@ evaluation evaluate(const parameters<Net, T>& p, const Loss&, std::span<const T>
                     std::span<const T> targets, workspace<Net, T, Tile>& ws,
                     const accuracy_rule& rule) {
   static_assert(detail::loss_fits<Net, Loss>());
-  using G = detail::objective_graph<Net, Loss>;
-  using program = exec::program<G, detail::plan_of<G, T, Tile>>;
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
-  const std::size_t n = detail::samples_in("evaluate", "the input buffer", inputs.size(), in);
-  detail::require_rows("evaluate", "the target buffer", targets.size(), n, out);
-  const auto d = detail::bind<G, T>(inputs, targets, nullptr, nullptr);
-  double total = 0;
-  accuracy_counter c;
-  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
-    const std::size_t m = std::min(Tile, n - s0);
-    const auto b = detail::tile_at(p.data(), d, s0, m, ws.data());
-    program::template forward<Arch, T>(b);
-    total += program::template objective<Arch, T>(b);
-    const T* y = program::template value<G::output_index[0], T>(b);
-    count_matches<T>(c, rule, std::span<const T>(y, m * out),
-                     std::span<const T>(targets.data() + s0 * out, m * out), out);
-  }
-  return {total / double(n), c.value(), n};
+  return detail::evaluate_graph<Arch, detail::objective_graph<Net, Loss>>(
+      p, std::array<std::span<const T>, 1>{inputs}, std::array<std::span<const T>, 1>{targets}, ws,
+      rule);
 }
 
 // The same with a workspace of its own (allocated once per call: not for a hot loop).
