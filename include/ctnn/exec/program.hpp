@@ -35,9 +35,11 @@ namespace ctnn::exec {
 
 using core::none;
 
-// The run-time side of a pass over one tile.
-template <class T, std::size_t Inputs, std::size_t Targets>
+// The run-time side of a pass over one tile. InputGradients: whether the pass can write ∇ₓ at
+// all (else the steps that only serve it are not compiled).
+template <class T, std::size_t Inputs, std::size_t Targets, bool InputGradients = true>
 struct tile {
+  static constexpr bool input_gradients = InputGradients;
   std::size_t n = 0;                       // samples
   const T* params = nullptr;               // the flat parameter block
   std::array<const T*, Inputs> x{};        // each input's first row
@@ -186,7 +188,9 @@ struct program {
       using S = std::conditional_t<m == autodiff::contribution::write, simd::store_sink<T>,
                                    simd::add_sink<T>>;
       const auto inner = [&] {
-        if constexpr (table::input[t]) {
+        if constexpr (table::input[t] && !B::input_gradients) {
+          return simd::skip_sink{};
+        } else if constexpr (table::input[t]) {
           T* p = b.dx[G::input_slot[t]];
           return simd::optional_sink<S>{p != nullptr, S{p}};
         } else if constexpr (R::always_needed(t)) {
@@ -287,6 +291,7 @@ struct program {
   template <class Arch, std::size_t K, class T, class B, class Target>
   static constexpr void backward_step(const B& b, T scale, const Target& target, bool tiles_add) {
     if constexpr (!R::always_needed(K)) {
+      if constexpr (!B::input_gradients) return;
       if ((b.want & R::input_mask[K]) == 0) return;
     }
     backward_node<Arch, K, T>(b, scale, target, tiles_add);

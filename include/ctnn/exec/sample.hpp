@@ -102,6 +102,7 @@ struct sample_program : program<G, Plan> {
   template <class Arch, std::size_t K, class T, class B, class Target>
   static void backward_step(const B& b, T scale, const Target& target) {
     if constexpr (!R::always_needed(K)) {
+      if constexpr (!B::input_gradients) return;
       if ((b.want & R::input_mask[K]) == 0) return;
     }
     if constexpr (core::has_sample_kernels<node<K>>()) {

@@ -170,7 +170,8 @@ constexpr void inference_from(const T* weights, const B& b) {
 // Every node, values in a stack buffer laid out by the forward plan; the outputs copied to y.
 // flatten: one function with the kernels inlined, as forward_sample.
 template <class Arch, class Net, class T>
-[[gnu::flatten]] constexpr void inference_forward(const T* weights, const pass_data<forward_graph<Net>, T>& d) {
+[[gnu::flatten]] constexpr void inference_forward(const T* weights,
+                                                 const pass_data<forward_graph<Net>, T, false>& d) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated()) return inference_forward<simd::scalar_arch, Net>(weights, d);
   }

@@ -142,9 +142,12 @@ constexpr void require_differentiable() {
 
 // ---- data ---------------------------------------------------------------------------------------
 
-// Pointers to the buffers of one pass, per input, target (loss node), ∇ₓ and output.
-template <class G, class T>
+// Pointers to the buffers of one pass, per input, target (loss node), ∇ₓ and output. Whether the
+// caller can ask for ∇ₓ at all is a type property (InputGradients): a pass that takes no ∇ₓ
+// buffer compiles no code for it.
+template <class G, class T, bool InputGradients = true>
 struct pass_data {
+  static constexpr bool input_gradients = InputGradients;
   std::array<const T*, G::input_count> x{};
   std::array<const T*, G::target_count> t{};
   std::array<T*, G::input_count> dx{};
@@ -213,8 +216,8 @@ constexpr void require_optional_buffers(const char* where, const char* what,
 template <class Arch, class T>
 inline constexpr bool has_sample_kernels = simd::lanes<T, Arch> > 1;
 
-template <class G, class T>
-constexpr std::uint64_t wanted_inputs(const pass_data<G, T>& d) {
+template <class G, class T, bool DX>
+constexpr std::uint64_t wanted_inputs(const pass_data<G, T, DX>& d) {
   std::uint64_t want = 0;
   for (std::size_t k = 0; k < G::input_count; ++k)
     if (d.dx[k] != nullptr) want |= std::uint64_t{1} << k;
@@ -222,10 +225,10 @@ constexpr std::uint64_t wanted_inputs(const pass_data<G, T>& d) {
 }
 
 // The pointers of the tile of samples [s0, s0 + m).
-template <class G, class T>
-constexpr exec::tile<T, G::input_count, G::target_count> tile_at(const T* p, const pass_data<G, T>& d,
+template <class G, class T, bool DX>
+constexpr exec::tile<T, G::input_count, G::target_count, DX> tile_at(const T* p, const pass_data<G, T, DX>& d,
                                                                   std::size_t s0, std::size_t m, T* ws) {
-  exec::tile<T, G::input_count, G::target_count> b;
+  exec::tile<T, G::input_count, G::target_count, DX> b;
   b.n = m;
   b.params = p;
   b.ws = ws;
@@ -238,8 +241,8 @@ constexpr exec::tile<T, G::input_count, G::target_count> tile_at(const T* p, con
   return b;
 }
 
-template <class Program, class G, class T, class B>
-constexpr void copy_outputs(const B& b, const pass_data<G, T>& d, std::size_t s0) {
+template <class Program, class G, class T, bool DX, class B>
+constexpr void copy_outputs(const B& b, const pass_data<G, T, DX>& d, std::size_t s0) {
   [&]<std::size_t... O>(std::index_sequence<O...>) {
     (
         [&] {
@@ -263,22 +266,23 @@ constexpr void zero_unreached_blocks(T* g) {
         std::fill(g + G::layout::offset[b], g + G::layout::offset[b + 1], T(0));
 }
 
-// Samples [begin, end) of a batch, tile by tile through ws: returns their summed objective; when
-// Backward, hands the gradient of scale × that sum to target (the first tile's contributions
-// write, later tiles' add); d.dx rows, when not null, receive ∇ₓ(scale × sum), d.y rows, when not
-// null, the outputs. The one-thread batch passes run it over the whole batch with scale 1/n, the
-// threaded ones (parallel/data_parallel.hpp) over each thread's chunk with 1/n of the whole batch.
+// Samples [begin, end) of a batch, tile by tile through ws: returns their summed objective; when g
+// is not null, writes to g the gradient of scale × that sum (the first tile writes, the others
+// add, so g needs no zeroing); d.dx rows, when not null, receive ∇ₓ(scale × sum), d.y rows, when
+// not null, the outputs. The one-thread batch passes run it over the whole batch with scale 1/n,
+// the threaded ones (parallel/data_parallel.hpp) over each thread's chunk with 1/n of the whole
+// batch. Whether there is a backward pass is decided at run time (g), as instantiating the tile
+// loop twice costs compile time for nothing.
 // Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
 // have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
 // positives for the paths with more samples than the buffers hold.
-template <class Arch, class G, bool Backward, class T, class Net, std::size_t Tile, class Target>
-[[gnu::noinline]] constexpr double summed_objective(const T* p, const pass_data<G, T>& d,
+template <class Arch, class G, class T, bool DX, class Net, std::size_t Tile>
+[[gnu::noinline]] constexpr double summed_objective(const T* p, const pass_data<G, T, DX>& d,
                                                     std::size_t begin, std::size_t end, T scale,
-                                                    const Target& target,
-                                                    workspace<Net, T, Tile>& ws) {
+                                                    T* g, workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated())
-      return summed_objective<simd::scalar_arch, G, Backward>(p, d, begin, end, scale, target, ws);
+      return summed_objective<simd::scalar_arch, G>(p, d, begin, end, scale, g, ws);
   }
   using program = exec::program<G, plan_of<G, T, Tile>>;
   double total = 0;
@@ -288,19 +292,21 @@ template <class Arch, class G, bool Backward, class T, class Net, std::size_t Ti
     program::template forward<Arch, T>(b);
     total += program::template objective<Arch, T>(b);
     copy_outputs<program>(b, d, s0);
-    if constexpr (Backward) {
-      if constexpr (!Target::fused) {
-        if (s0 == begin) zero_unreached_blocks<G>(target.g);
+    // A graph that cannot be differentiated (step, sign) has an objective but no backward pass;
+    // the gradient passes refuse it at compile time (require_differentiable).
+    if constexpr (differentiable<G>()) {
+      if (g != nullptr) {
+        if (s0 == begin) zero_unreached_blocks<G>(g);
+        program::template backward<Arch, T>(b, scale, exec::gradient_store<T>{g}, s0 != begin);
       }
-      program::template backward<Arch, T>(b, scale, target, s0 != begin);
     }
   }
   return total;
 }
 
 // Outputs of samples [begin, end) into their rows of d.y, tile by tile.
-template <class Arch, class G, class T, class Net, std::size_t Tile>
-constexpr void forward_rows(const T* p, const pass_data<G, T>& d, std::size_t begin, std::size_t end,
+template <class Arch, class G, class T, bool DX, class Net, std::size_t Tile>
+constexpr void forward_rows(const T* p, const pass_data<G, T, DX>& d, std::size_t begin, std::size_t end,
                             workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated()) return forward_rows<simd::scalar_arch, G>(p, d, begin, end, ws);
@@ -320,8 +326,8 @@ constexpr void forward_rows(const T* p, const pass_data<G, T>& d, std::size_t be
 
 // The forward pass of one sample, into ws. flatten: the whole pass, kernels and activations
 // included, becomes one function, so values cross from node to node in registers.
-template <class Arch, class G, class T, class Net>
-[[gnu::flatten]] constexpr void forward_sample(const T* p, const pass_data<G, T>& d,
+template <class Arch, class G, class T, bool DX, class Net>
+[[gnu::flatten]] constexpr void forward_sample(const T* p, const pass_data<G, T, DX>& d,
                                                workspace<Net, T, 1>& ws) {
   const auto b = tile_at(p, d, 0, 1, ws.data());
   if constexpr (!has_sample_kernels<Arch, T>) {
@@ -335,49 +341,42 @@ template <class Arch, class G, class T, class Net>
 
 // The backward pass of one sample whose forward pass is in ws (SIMD architectures).
 // Not always_inline: that stops the callers' flatten from inlining the kernels below it.
-template <class Arch, class G, class T, class Net, class Target>
-inline void backward_sample(const T* p, const pass_data<G, T>& d, const Target& target,
+template <class Arch, class G, class T, bool DX, class Net, class Target>
+inline void backward_sample(const T* p, const pass_data<G, T, DX>& d, const Target& target,
                             workspace<Net, T, 1>& ws) {
   const auto b = tile_at(p, d, 0, 1, ws.data());
   if constexpr (!Target::fused) zero_unreached_blocks<G>(target.g);
   exec::sample_program<G, plan_of<G, T, 1>>::template backward<Arch, T>(b, T(1), target);
 }
 
-// The objective of one sample; when Backward, its gradient to target.
-template <class Arch, class G, bool Backward, class T, class Net, class Target>
-[[gnu::flatten]] constexpr T sample_objective(const T* p, const pass_data<G, T>& d,
-                                              const Target& target, workspace<Net, T, 1>& ws) {
+// The objective of one sample; when g is not null, its gradient (overwritten).
+template <class Arch, class G, class T, bool DX, class Net>
+[[gnu::flatten]] constexpr T sample_objective(const T* p, const pass_data<G, T, DX>& d, T* g,
+                                              workspace<Net, T, 1>& ws) {
   if constexpr (!has_sample_kernels<Arch, T>) {
-    return static_cast<T>(summed_objective<Arch, G, Backward>(p, d, 0, 1, T(1), target, ws));
+    return static_cast<T>(summed_objective<Arch, G>(p, d, 0, 1, T(1), g, ws));
   } else {
     if (std::is_constant_evaluated())
-      return static_cast<T>(
-          summed_objective<simd::scalar_arch, G, Backward>(p, d, 0, 1, T(1), target, ws));
+      return static_cast<T>(summed_objective<simd::scalar_arch, G>(p, d, 0, 1, T(1), g, ws));
     using program = exec::program<G, plan_of<G, T, 1>>;
     forward_sample<Arch>(p, d, ws);
     const auto b = tile_at(p, d, 0, 1, ws.data());
     const T loss = static_cast<T>(program::template objective<Arch, T>(b));
     copy_outputs<program>(b, d, 0);
-    if constexpr (Backward) backward_sample<Arch>(p, d, target, ws);
+    if constexpr (differentiable<G>()) {
+      if (g != nullptr) backward_sample<Arch>(p, d, exec::gradient_store<T>{g}, ws);
+    }
     return loss;
   }
 }
 
-// The mean objective of n samples; when Backward, its gradient to target.
-template <class Arch, class G, bool Backward, class T, class Net, std::size_t Tile, class Target>
-constexpr T mean_objective(const T* p, const pass_data<G, T>& d, std::size_t n,
-                           const Target& target, workspace<Net, T, Tile>& ws) {
-  const double total =
-      summed_objective<Arch, G, Backward>(p, d, 0, n, T(1) / static_cast<T>(n), target, ws);
+// The mean objective of n samples; when g is not null, its gradient.
+template <class Arch, class G, class T, bool DX, class Net, std::size_t Tile>
+constexpr T mean_objective(const T* p, const pass_data<G, T, DX>& d, std::size_t n, T* g,
+                           workspace<Net, T, Tile>& ws) {
+  const double total = summed_objective<Arch, G>(p, d, 0, n, T(1) / static_cast<T>(n), g, ws);
   return static_cast<T>(total / static_cast<double>(n));
 }
-
-// A target that takes no gradient (the passes without one).
-template <class T>
-struct no_gradient {
-  static constexpr bool fused = false;
-  T* g = nullptr;
-};
 
 // ---- the types of the data arguments --------------------------------------------------------------
 
@@ -447,8 +446,9 @@ namespace detail {
 
 // The executed graph's pointers, from the call's buffers. dx and y may be empty (not asked for).
 template <class G, class T, class X, class Tg, class DX, class Y>
-constexpr pass_data<G, T> bind(const X& x, const Tg& t, const DX& dx, const Y& y) {
-  pass_data<G, T> d;
+constexpr pass_data<G, T, !std::is_null_pointer_v<DX>> bind(const X& x, const Tg& t, const DX& dx,
+                                                            const Y& y) {
+  pass_data<G, T, !std::is_null_pointer_v<DX>> d;
   d.x = pointers<const T*>(x);
   if constexpr (!std::is_same_v<Tg, std::nullptr_t>) d.t = pointers<const T*>(t);
   // An empty buffer is one the caller does not ask for: its pointer stays null.
@@ -512,7 +512,7 @@ constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, batch_inputs<Ne
     using G = detail::objective_graph<Net, Loss>;
     const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
     const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
-    return detail::mean_objective<Arch, G, false>(p.data(), d, n, detail::no_gradient<T>{}, ws);
+    return detail::mean_objective<Arch, G>(p.data(), d, n, static_cast<T*>(nullptr), ws);
   } else {
     return T{};
   }
@@ -526,7 +526,7 @@ constexpr T loss_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x,
   using G = Net;
   const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
   const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
-  return detail::mean_objective<Arch, G, false>(p.data(), d, n, detail::no_gradient<T>{}, ws);
+  return detail::mean_objective<Arch, G>(p.data(), d, n, static_cast<T*>(nullptr), ws);
 }
 
 namespace detail {
@@ -540,7 +540,7 @@ constexpr T gradient_batch(const char* where, const parameters<Net, T>& p, const
   } else {
     const std::size_t n = checked_batch<G>(where, x, targets, dx, y);
     const auto d = bind<G, T>(x, targets, dx, y);
-    return mean_objective<Arch, G, true>(p.data(), d, n, exec::gradient_store<T>{g.data()}, ws);
+    return mean_objective<Arch, G>(p.data(), d, n, g.data(), ws);
   }
 }
 }  // namespace detail
@@ -600,15 +600,13 @@ constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inpu
 }
 
 namespace detail {
-template <class Arch, class Net, class G, bool Backward, class T, class X, class Tg, class DX>
+// One sample's objective; when g is not null, its gradient.
+template <class Arch, class Net, class G, class T, class X, class Tg, class DX>
 constexpr T sample_pass(const parameters<Net, T>& p, const X& x, const Tg& t,
                         std::type_identity_t<gradient<Net, T>>* g, const DX& dx) {
   workspace<Net, T, 1> ws;
   const auto d = bind<G, T>(x, t, dx, nullptr);
-  if constexpr (Backward)
-    return sample_objective<Arch, G, true>(p.data(), d, exec::gradient_store<T>{g->data()}, ws);
-  else
-    return sample_objective<Arch, G, false>(p.data(), d, no_gradient<T>{}, ws);
+  return sample_objective<Arch, G>(p.data(), d, g == nullptr ? nullptr : g->data(), ws);
 }
 }  // namespace detail
 
@@ -617,7 +615,7 @@ template <class Arch = simd::default_arch, class Net, class T, loss_function Los
 constexpr T loss(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
                  sample_targets<Net, T> target) {
   if constexpr (detail::loss_fits<Net, Loss>())
-    return detail::sample_pass<Arch, Net, detail::objective_graph<Net, Loss>, false>(p, x, target,
+    return detail::sample_pass<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target,
                                                                                     nullptr, nullptr);
   else
     return T{};
@@ -626,7 +624,7 @@ constexpr T loss(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T>
 template <class Arch = simd::default_arch, class Net, class T>
   requires(Net::has_objective)
 constexpr T loss(const parameters<Net, T>& p, sample_inputs<Net, T> x, sample_targets<Net, T> target) {
-  return detail::sample_pass<Arch, Net, Net, false>(p, x, target, nullptr, nullptr);
+  return detail::sample_pass<Arch, Net, Net>(p, x, target, nullptr, nullptr);
 }
 
 namespace detail {
@@ -635,7 +633,7 @@ constexpr T sample_gradient(const parameters<Net, T>& p, const X& x, const Tg& t
                             gradient<Net, T>& g, const DX& dx) {
   require_differentiable<Net, G>();
   if constexpr (!differentiable<G>()) return T{};
-  else return sample_pass<Arch, Net, G, true>(p, x, t, &g, dx);
+  else return sample_pass<Arch, Net, G>(p, x, t, &g, dx);
 }
 }  // namespace detail
 

@@ -33,7 +33,7 @@ struct tangent_workspace {
 
 namespace detail {
 template <class Arch, class Net, class T, std::size_t Tile>
-constexpr void tangent_rows(const T* p, const T* dp, const pass_data<forward_graph<Net>, T>& d,
+constexpr void tangent_rows(const T* p, const T* dp, const pass_data<forward_graph<Net>, T, false>& d,
                             const std::array<const T*, Net::input_count>& dx,
                             const std::array<T*, Net::output_count>& dy, std::size_t n,
                             tangent_workspace<Net, T, Tile>& tws) {

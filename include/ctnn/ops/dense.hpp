@@ -94,7 +94,8 @@ struct dense {
   static constexpr void vjp(const A& a) {
     const auto& dx = std::get<0>(a.din);
     // Wᵀδ reads W before ∂W goes to the sink, which may update W in place.
-    if (dx.active()) simd::affine_input_delta<in, Out, Arch>(a.dout, a.param[0], dx, a.n);
+    if constexpr (!simd::never_active<std::remove_cvref_t<decltype(dx)>>())
+      if (dx.active()) simd::affine_input_delta<in, Out, Arch>(a.dout, a.param[0], dx, a.n);
     simd::affine_weight_gradient<in, Out, Arch>(a.dout, a.in[0], in, a.g_in, a.gradient, 0, bias_at,
                                                 a.n, a.accumulate[0]);
   }
@@ -104,13 +105,18 @@ struct dense {
   template <class Arch, class T, class Sink, class Adjoint>
   static void vjp_sample(const T* w, const T* x, const T* dz, const Sink& gradient,
                          const Adjoint& dx) {
-    if (dx.active()) {
+    const auto propagate = [&] {
       simd::dense_backward_one<in, Out, true, Arch>(
           w, dz, x, gradient, 0, bias_at,
           [&](auto v, std::size_t i, auto width) { dx.template put<decltype(width)::value, Arch>(i, v); });
-    } else {
+    };
+    const auto keep = [&] {
       simd::dense_backward_one<in, Out, false, Arch>(w, dz, x, gradient, 0, bias_at, [](auto...) {});
-    }
+    };
+    if constexpr (simd::always_active<Adjoint>()) propagate();
+    else if constexpr (simd::never_active<Adjoint>()) keep();
+    else if (dx.active()) propagate();
+    else keep();
   }
 
   // ż = W ẋ + ḃ (the tile kernel), then + Ẇ x.

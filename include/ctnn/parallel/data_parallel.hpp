@@ -117,19 +117,14 @@ inline void require_threads(const char* where, std::size_t workspace_threads,
 }
 
 // Thread k's share of a batch pass on graph G: its chunk, tile by tile, as the one-thread passes
-// run the whole batch. Writes the chunk's summed objective to pws.loss_of(k); when Backward,
+// run the whole batch. Writes the chunk's summed objective to pws.loss_of(k); when g is not null,
 // writes the chunk's share of the mean-loss gradient (δ scaled by 1/n of the whole batch) to g;
 // d's ∇ₓ and output rows, when not null, receive the chunk's rows.
-template <class Arch, class G, bool Backward, class Net, class T, std::size_t Tile>
-void chunk_objective(std::size_t k, const batch_split& split, const T* p, const pass_data<G, T>& d,
+template <class Arch, class G, class Net, class T, bool DX, std::size_t Tile>
+void chunk_objective(std::size_t k, const batch_split& split, const T* p, const pass_data<G, T, DX>& d,
                      T* g, parallel_workspace<Net, T, Tile>& pws) {
-  const T scale = T(1) / static_cast<T>(split.n);
-  if constexpr (Backward)
-    pws.loss_of(k) = summed_objective<Arch, G, true>(p, d, split.begin(k), split.begin(k + 1), scale,
-                                                     exec::gradient_store<T>{g}, pws.workspace_of(k));
-  else
-    pws.loss_of(k) = summed_objective<Arch, G, false>(p, d, split.begin(k), split.begin(k + 1), scale,
-                                                      no_gradient<T>{}, pws.workspace_of(k));
+  pws.loss_of(k) = summed_objective<Arch, G>(p, d, split.begin(k), split.begin(k + 1),
+                                             T(1) / static_cast<T>(split.n), g, pws.workspace_of(k));
 }
 
 // f(k) for every thread k of the pool; inline on the calling thread alone when the batch has only
@@ -202,7 +197,7 @@ T threaded_loss(thread_pool& pool, const parameters<Net, T>& p, const X& x, cons
   const auto d = bind<G, T>(x, targets, nullptr, nullptr);
   const batch_split split{n, pool.size()};
   run_chunks(pool, split, [&](std::size_t k) {
-    chunk_objective<Arch, G, false>(k, split, p.data(), d, static_cast<T*>(nullptr), pws);
+    chunk_objective<Arch, G>(k, split, p.data(), d, static_cast<T*>(nullptr), pws);
   });
   return mean_loss(split, pws);
 }
@@ -223,7 +218,7 @@ T threaded_gradient(thread_pool& pool, const parameters<Net, T>& p, const X& x, 
     // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
     run_chunks(pool, split, [&](std::size_t k) {
       if (split.begin(k) == split.begin(k + 1)) return;
-      chunk_objective<Arch, G, true>(k, split, p.data(), d,
+      chunk_objective<Arch, G>(k, split, p.data(), d,
                                      k == 0 ? g.data() : pws.partial_gradient_of(k), pws);
     });
     if (split.used() > 1)

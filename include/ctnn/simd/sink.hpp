@@ -14,6 +14,7 @@
 // skips the product whose results would go to an inactive sink.
 
 #include <cstddef>
+#include <type_traits>
 
 #include "pack.hpp"
 
@@ -88,5 +89,37 @@ struct skip_sink {
   template <std::size_t Count, class Arch, class V>
   constexpr void put(std::size_t, const V&) const {}
 };
+
+// Whether a sink of type S always (never) wants its values, known at compile time: a kernel can
+// then leave out the branch that skips the product (or the product). Wrappers inherit their inner
+// sink's.
+template <class S>
+constexpr bool statically_active() {
+  if constexpr (requires { std::bool_constant<S::active()>{}; }) return S::active();
+  else return false;
+}
+template <class S>
+struct activity {
+  static constexpr bool always = statically_active<S>();
+  static constexpr bool never = false;
+};
+template <>
+struct activity<skip_sink> {
+  static constexpr bool always = false;
+  static constexpr bool never = true;
+};
+template <class F, class T, class Inner>
+struct activity<derivative_sink<F, T, Inner>> : activity<Inner> {};
+template <class T, class Inner>
+struct activity<accumulate_sink<T, Inner>> : activity<Inner> {};
+
+template <class S>
+constexpr bool always_active() {
+  return activity<std::remove_cvref_t<S>>::always;
+}
+template <class S>
+constexpr bool never_active() {
+  return activity<std::remove_cvref_t<S>>::never;
+}
 
 }  // namespace ctnn::simd

@@ -73,7 +73,7 @@ void update_unreached_blocks(const Update& u) {
 }
 
 template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer>
-T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T>& d, std::size_t n, Optimizer& opt,
+T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, std::size_t n, Optimizer& opt,
                    double learning_rate, T* scratch, workspace<Net, T, Tile>& ws) {
   const T scale = T(1) / static_cast<T>(n);
   const std::size_t last_begin = (n - 1) / Tile * Tile;
@@ -82,9 +82,8 @@ T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T>& d, std::size_t 
   // backward pass below.
   double total = 0;
   if (last_begin > 0)
-    total = summed_objective<Arch, G, true>(p.data(), d, 0, last_begin, scale,
-                                            exec::gradient_store<T>{scratch}, ws);
-  total += summed_objective<Arch, G, false>(p.data(), d, last_begin, n, scale, no_gradient<T>{}, ws);
+    total = summed_objective<Arch, G>(p.data(), d, 0, last_begin, scale, scratch, ws);
+  total += summed_objective<Arch, G>(p.data(), d, last_begin, n, scale, static_cast<T*>(nullptr), ws);
   const T loss = static_cast<T>(total / static_cast<double>(n));
   if (!std::isfinite(loss)) return loss;
   const auto update = opt.start_step(p, learning_rate);
@@ -99,7 +98,7 @@ T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T>& d, std::size_t 
 // One sample; d.y (when not null) receives its outputs. flatten: the update is inlined into the
 // kernels' loops, as the gradient stores it replaces.
 template <class Arch, class G, class Net, class T, class Optimizer>
-[[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T>& d,
+[[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
                                      Optimizer& opt, double learning_rate) {
   workspace<Net, T, 1> ws;
   if constexpr (!has_sample_kernels<Arch, T>) {
@@ -160,7 +159,7 @@ T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, cons
                                                 pws.workspace_of(0));
     run_chunks(pool, split, [&](std::size_t k) {
       if (split.begin(k) == split.begin(k + 1)) return;
-      chunk_objective<Arch, G, true>(k, split, p.data(), d,
+      chunk_objective<Arch, G>(k, split, p.data(), d,
                                      k == 0 ? scratch.data() : pws.partial_gradient_of(k), pws);
     });
     const T loss = mean_loss(split, pws);
