@@ -1,21 +1,30 @@
 // The ctnn side of tests/io/pytorch_interop.py, which uses PyTorch as the oracle. For one of the
-// networks below (each the twin of an nn.Sequential in the script) and one scalar type it
+// networks below (each the twin of a torch.nn.Module in the script) and one scalar type it
 //   1. loads a safetensors file written from PyTorch,
-//   2. prints the outputs (batch and one-sample passes), the mean loss, the parameter gradient and
-//      the input gradient on a batch, and the loss and gradients of the first sample alone,
+//   2. prints the outputs (batch and one-sample passes, and the outputs the gradient pass returns),
+//      the mean loss, the parameter gradient and the gradient of every input on a batch, and the
+//      loss and gradients of the first sample alone,
 //   3. saves the parameters back unchanged (the script checks ctnn's writer bit for bit),
 //   4. trains them for a few steps with momentum SGD or Adam, prints the outputs and saves the
 //      trained parameters (the script loads them into PyTorch, which must reproduce the outputs,
 //      and compares them with PyTorch's own training from the same start).
+// The chains (network<...>) take their loss at the call; the graphs (ctnn::graph<...>) carry an
+// objective of their own, except residual_at_call, a graph without one that takes it at the call.
 //
 //   pytorch_interop <case> <float|double> <model> <batch.txt> <roundtrip> <trained> <sgd|adam>
 //                   <steps> <learning rate>
-// batch.txt: n, then n rows of inputs, then n rows of targets. Output lines, values in %.17g:
-//   y <out values>  (per sample, forward_batch)    y1 <out values>  (per sample, forward)
-//   loss <v>   grad <key> <values>   dx <in values> (per sample)
-//   loss1 <v>  grad1 <key> <values>  dx1 <in values>   (the first sample alone)
-//   trained_loss <v>  trained_y <out values> (per sample)
+// batch.txt: n, then n rows of each input (input by input, in the graph's input order), then n rows
+// of each target (one per loss node, in the graph's loss order). Output lines, values in %.17g,
+// k the position of the output or the input:
+//   y k <out values>   (per sample, forward_batch)     y1 k <out values>  (per sample, forward)
+//   yg k <out values>  (per sample, the outputs loss_and_gradient_batch returns)
+//   loss <v>   lossb <v> (loss_batch)   grad <tensor name> <values>   dx k <in values> (per sample)
+//   loss1 <v>  grad1 <tensor name> <values>  dx1 k <in values>   (the first sample alone)
+//   trained_loss <v>  trained_y k <out values> (per sample)
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <ctnn/ctnn.hpp>
@@ -26,11 +35,16 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace {
 
 using namespace ctnn;
+
+// ---- chains: the twins of nn.Sequential, the loss given at the call --------------------------
 
 // nn.Sequential(Linear(4, 8), Tanh(), Linear(8, 6), ReLU(), Linear(6, 3)); cross_entropy on labels.
 using tanh_relu = network<input<4>, dense<8>, ctnn::tanh, dense<6>, relu, dense<3>>;
@@ -50,6 +64,104 @@ using relu_linear_sigmoid = network<input<4>, dense<6>, relu, dense<5>, dense<3>
 // squared error through the last activation.
 using leaky_elu_tanh = network<input<2>, dense<6>, leaky_relu<>, dense<6>, elu<>, dense<3>, ctnn::tanh>;
 
+// ---- graphs: the twins of the script's Residual and TwoHeads modules ---------------------------
+
+// Residual: h = relu(fc1(x)), r = h + relu(fc2(h)), y = head(r); cross-entropy on labels. h is read
+// twice (by fc2 and by the sum), so its adjoint is the sum of two contributions.
+namespace residual_net {
+using x = op::input<"x", 20>;
+using h = op::relu<op::dense<"fc1", 32, x>>;
+using r = op::add<h, op::relu<op::dense<"fc2", 32, h>>>;
+using y = op::dense<"head", 5, r>;
+}  // namespace residual_net
+using residual = graph<inputs<residual_net::x>, outputs<residual_net::y>,
+                       objective<op::softmax_cross_entropy<residual_net::y>>>;
+// The same graph without an objective: the loss is given at the call, as for a chain.
+using residual_at_call = graph<outputs<residual_net::y>>;
+
+// TwoHeads: inputs a (7) and b (4); trunk t = silu(trunk(cat(a, b))); outputs logits = cls(t)
+// (soft-target cross-entropy) and v = tanh(reg(t)) (½ squared error through the tanh); objective
+// CE + ½·SE. t feeds both heads; a and b get their gradients through the concatenation.
+namespace two_heads_net {
+using a = op::input<"a", 7>;
+using b = op::input<"b", 4>;
+using t = op::silu<op::dense<"trunk", 16, op::concat<a, b>>>;
+using logits = op::dense<"cls", 3, t>;
+using v = op::tanh<op::dense<"reg", 2, t>>;
+using cost = op::add<op::softmax_cross_entropy<logits>, op::scale<op::squared_error<v>, std::ratio<1, 2>>>;
+}  // namespace two_heads_net
+using two_heads = graph<inputs<two_heads_net::a, two_heads_net::b>,
+                        outputs<two_heads_net::logits, two_heads_net::v>, objective<two_heads_net::cost>>;
+
+static_assert(two_heads::input_count == 2 && two_heads::output_count == 2 && two_heads::target_count == 2);
+static_assert(two_heads::target_sizes == std::array<std::size_t, 2>{3, 2});
+static_assert(residual::block_count == 6 && two_heads::block_count == 6);
+
+// ---- the passes, for a loss at the call (Loss) or the graph's own objective (Loss = void) -------
+
+template <class Net, class Loss>
+struct passes {
+  static constexpr bool own = std::is_void_v<Loss>;
+  static constexpr auto target_sizes = [] {
+    if constexpr (own) return Net::target_sizes;
+    else return std::array<std::size_t, 1>{Net::output_size};
+  }();
+
+  template <class T, class... A>
+  static T loss_and_gradient_batch(const parameters<Net, T>& p, A&&... a) {
+    if constexpr (own) return ctnn::loss_and_gradient_batch(p, std::forward<A>(a)...);
+    else return ctnn::loss_and_gradient_batch(p, Loss{}, std::forward<A>(a)...);
+  }
+  template <class T, class... A>
+  static T loss_batch(const parameters<Net, T>& p, A&&... a) {
+    if constexpr (own) return ctnn::loss_batch(p, std::forward<A>(a)...);
+    else return ctnn::loss_batch(p, Loss{}, std::forward<A>(a)...);
+  }
+  template <class T, class... A>
+  static T loss_and_gradient(const parameters<Net, T>& p, A&&... a) {
+    if constexpr (own) return ctnn::loss_and_gradient(p, std::forward<A>(a)...);
+    else return ctnn::loss_and_gradient(p, Loss{}, std::forward<A>(a)...);
+  }
+};
+
+// ---- data -----------------------------------------------------------------------------------------
+
+// One buffer per input (target, output, ...), n rows of its width each.
+template <class T>
+using buffers = std::vector<std::vector<T>>;
+
+template <class T, std::size_t N>
+buffers<T> make_buffers(std::size_t n, const std::array<std::size_t, N>& widths) {
+  buffers<T> b;
+  for (std::size_t w : widths) b.emplace_back(n * w);
+  return b;
+}
+
+// The batch argument of a pass: a span (one buffer) or a std::array of spans.
+template <class Batch, class T>
+Batch batch_of(buffers<T>& b) {
+  if constexpr (requires { Batch::extent; }) {
+    return Batch(b[0]);
+  } else {
+    Batch out;
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = typename Batch::value_type(b[k]);
+    return out;
+  }
+}
+
+// Sample s as a one-sample argument: a fixed-extent span or a std::tuple of them.
+template <class Sample, class T>
+Sample sample_of(buffers<T>& b, std::size_t s) {
+  if constexpr (requires { Sample::extent; }) {
+    return Sample(b[0].data() + s * Sample::extent, Sample::extent);
+  } else {
+    return [&]<std::size_t... K>(std::index_sequence<K...>) {
+      return Sample{std::tuple_element_t<K, Sample>(b[K].data() + s * std::tuple_element_t<K, Sample>::extent,
+                                                    std::tuple_element_t<K, Sample>::extent)...};
+    }(std::make_index_sequence<std::tuple_size_v<Sample>>{});
+  }
+}
+
 struct options {
   const char* model;
   const char* batch;
@@ -61,35 +173,53 @@ struct options {
 };
 
 template <class T>
-void print_row(const char* word, const T* v, std::size_t count) {
-  std::printf("%s", word);
+void print_values(const T* v, std::size_t count) {
   for (std::size_t k = 0; k < count; ++k) std::printf(" %.17g", static_cast<double>(v[k]));
   std::printf("\n");
 }
 
+template <class T>
+void print_scalar(const char* word, T v) {
+  std::printf("%s", word);
+  print_values(&v, 1);
+}
+
+// "word k <row>" for every sample of every buffer.
+template <class T, std::size_t N>
+void print_rows(const char* word, const buffers<T>& b, std::size_t n, const std::array<std::size_t, N>& widths) {
+  for (std::size_t k = 0; k < N; ++k)
+    for (std::size_t s = 0; s < n; ++s) {
+      std::printf("%s %zu", word, k);
+      print_values(b[k].data() + s * widths[k], widths[k]);
+    }
+}
+
+// One line per parameter block, named as in the safetensors file and in PyTorch's state_dict
+// ("fc1.weight", or "0.weight" for a chain), from the graph's public layout.
 template <class Net, class T>
 void print_gradient(const char* word, const gradient<Net, T>& g) {
-  for (const auto& slot : io::detail::sequential_tensors<Net>()) {
-    std::printf("%s %s", word, slot.name.c_str());
-    for (std::size_t k = 0; k < slot.count; ++k) std::printf(" %.17g", static_cast<double>(g[slot.offset + k]));
-    std::printf("\n");
+  for (std::size_t b = 0; b < Net::block_count; ++b) {
+    std::printf("%s %s.%s", word, std::string(Net::block_owner(b)).c_str(), std::string(Net::block_role(b)).c_str());
+    print_values(g.data() + Net::layout::offset[b], Net::layout::offset[b + 1] - Net::layout::offset[b]);
   }
 }
 
-template <class Net, class T, class Loss, class Optimizer>
-void train(parameters<Net, T>& p, const std::vector<T>& x, const std::vector<T>& t, const options& o) {
+template <class Net, class Loss, class T, class Optimizer>
+void train(parameters<Net, T>& p, buffers<T>& x, buffers<T>& t, const options& o) {
+  using pass = passes<Net, Loss>;
   Optimizer opt;
   gradient<Net, T> g;
   workspace<Net, T> ws;
   for (int step = 0; step < o.steps; ++step) {
-    loss_and_gradient_batch(p, Loss{}, x, t, g, ws);
+    pass::loss_and_gradient_batch(p, batch_of<batch_inputs<Net, T>>(x), batch_of<batch_targets<Net, T>>(t), g, ws);
     opt.step(p, g, o.learning_rate);
   }
 }
 
 template <class Net, class Loss, class T>
 int run(const options& o) {
-  constexpr std::size_t in = Net::input_size, out = Net::output_size;
+  using pass = passes<Net, Loss>;
+  constexpr auto in = Net::input_sizes, out = Net::output_sizes, tw = pass::target_sizes;
   parameters<Net, T> p;
   io::load_safetensors(o.model, p);
 
@@ -97,55 +227,72 @@ int run(const options& o) {
   std::size_t n = 0;
   file >> n;
   // Read as double: the script writes each value exactly (shortest repr of a float or a double).
-  std::vector<T> x(n * in), t(n * out);
-  for (auto* v : {&x, &t})
-    for (auto& e : *v) {
-      double d = 0;
-      file >> d;
-      e = static_cast<T>(d);
-    }
+  auto x = make_buffers<T>(n, in);
+  auto t = make_buffers<T>(n, tw);
+  for (auto* b : {&x, &t})
+    for (auto& v : *b)
+      for (auto& e : v) {
+        double d = 0;
+        file >> d;
+        e = static_cast<T>(d);
+      }
   if (!file || n == 0) {
-    std::fprintf(stderr, "cannot read %zu samples of %zu inputs and %zu targets from %s\n", n, in, out, o.batch);
+    std::fprintf(stderr, "cannot read %zu samples of the inputs and targets from %s\n", n, o.batch);
     return 2;
   }
+  const auto X = batch_of<batch_inputs<Net, T>>(x);
+  const auto Tg = batch_of<batch_targets<Net, T>>(t);
 
   workspace<Net, T> ws;
-  std::vector<T> y(n * out), dx(n * in);
-  forward_batch(p, x, y, ws);
-  for (std::size_t s = 0; s < n; ++s) print_row("y", &y[s * out], out);
+  auto y = make_buffers<T>(n, out);
+  forward_batch(p, X, batch_of<batch_outputs<Net, T>>(y), ws);
+  print_rows("y", y, n, out);
+  auto y1 = make_buffers<T>(n, out);
   for (std::size_t s = 0; s < n; ++s) {
-    const auto one = forward(p, std::span<const T, in>(&x[s * in], in));
-    print_row("y1", one.data(), out);
+    const auto one = forward(p, sample_of<sample_inputs<Net, T>>(x, s));
+    if constexpr (Net::output_count == 1) {
+      std::copy(one.begin(), one.end(), y1[0].begin() + std::ptrdiff_t(s * out[0]));
+    } else {
+      [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (std::copy(std::get<K>(one).begin(), std::get<K>(one).end(), y1[K].begin() + std::ptrdiff_t(s * out[K])), ...);
+      }(std::make_index_sequence<Net::output_count>{});
+    }
   }
+  print_rows("y1", y1, n, out);
 
   gradient<Net, T> g;
-  const T loss = loss_and_gradient_batch(p, Loss{}, x, t, g, ws, dx);
-  print_row("loss", &loss, 1);
+  auto dx = make_buffers<T>(n, in);
+  auto yg = make_buffers<T>(n, out);
+  const T loss = pass::loss_and_gradient_batch(p, X, Tg, g, ws, batch_of<batch_input_gradients<Net, T>>(dx),
+                                               batch_of<batch_outputs<Net, T>>(yg));
+  print_scalar("loss", loss);
+  print_scalar("lossb", pass::loss_batch(p, X, Tg, ws));
   print_gradient("grad", g);
-  for (std::size_t s = 0; s < n; ++s) print_row("dx", &dx[s * in], in);
+  print_rows("dx", dx, n, in);
+  print_rows("yg", yg, n, out);
 
   gradient<Net, T> g1;
-  std::array<T, in> dx1;
-  const T loss1 = loss_and_gradient(p, Loss{}, std::span<const T, in>(x.data(), in),
-                                    std::span<const T, out>(t.data(), out), g1, std::span<T, in>(dx1));
-  print_row("loss1", &loss1, 1);
+  auto dx1 = make_buffers<T>(1, in);
+  const T loss1 = pass::loss_and_gradient(p, sample_of<sample_inputs<Net, T>>(x, 0),
+                                          sample_of<sample_targets<Net, T>>(t, 0), g1,
+                                          sample_of<sample_input_gradients<Net, T>>(dx1, 0));
+  print_scalar("loss1", loss1);
   print_gradient("grad1", g1);
-  print_row("dx1", dx1.data(), in);
+  print_rows("dx1", dx1, 1, in);
 
   io::save_safetensors(o.roundtrip, p);
 
   if (o.optimizer == "sgd")
-    train<Net, T, Loss, momentum_sgd<Net, T>>(p, x, t, o);
+    train<Net, Loss, T, momentum_sgd<Net, T>>(p, x, t, o);
   else if (o.optimizer == "adam")
-    train<Net, T, Loss, adam<Net, T>>(p, x, t, o);
+    train<Net, Loss, T, adam<Net, T>>(p, x, t, o);
   else {
     std::fprintf(stderr, "unknown optimizer '%.*s' (sgd or adam)\n", int(o.optimizer.size()), o.optimizer.data());
     return 2;
   }
-  const T trained_loss = loss_batch(p, Loss{}, x, t, ws);
-  print_row("trained_loss", &trained_loss, 1);
-  forward_batch(p, x, y, ws);
-  for (std::size_t s = 0; s < n; ++s) print_row("trained_y", &y[s * out], out);
+  print_scalar("trained_loss", pass::loss_batch(p, X, Tg, ws));
+  forward_batch(p, X, batch_of<batch_outputs<Net, T>>(y), ws);
+  print_rows("trained_y", y, n, out);
   io::save_safetensors(o.trained, p);
   return 0;
 }
@@ -176,6 +323,9 @@ int main(int argc, char** argv) try {
   if (name == "elu_leaky_mish_softmax") return run<elu_leaky_mish_softmax, softmax_cross_entropy>(type, o);
   if (name == "relu_linear_sigmoid") return run<relu_linear_sigmoid, binary_cross_entropy>(type, o);
   if (name == "leaky_elu_tanh") return run<leaky_elu_tanh, squared_error>(type, o);
+  if (name == "residual") return run<residual, void>(type, o);
+  if (name == "residual_at_call") return run<residual_at_call, softmax_cross_entropy>(type, o);
+  if (name == "two_heads") return run<two_heads, void>(type, o);
   std::fprintf(stderr, "unknown case '%s'\n", argv[1]);
   return 2;
 } catch (const std::exception& e) {
