@@ -29,6 +29,9 @@
 //   elementwise_function y = F(x) value by value, with F::value(x) and F::derivative(x, y) over
 //                       scalars and packs: the lowering may run it inside its producer's kernel
 //                       (forward) and apply F' inside its consumer's adjoint store (backward)
+//   pointwise           y = apply(x₀, x₁, ...) value by value, apply a formula over scalars and
+//                       packs (activations, add, sub, mul, scale): neighbouring pointwise nodes
+//                       are computed in one pass, their intermediate values kept in registers
 //   absorbs_input<K>    the vjp can take δ of an elementwise input K through that input's
 //                       derivative itself (it writes through the adjoint sink it is handed)
 //   differentiable      false for an op with a value but no derivative (step, sign): the
@@ -149,6 +152,11 @@ template <class N>
 constexpr bool vjp_reads_output() {
   if constexpr (requires { N::vjp_reads_output; }) return bool(N::vjp_reads_output);
   else return true;
+}
+template <class N>
+constexpr bool is_pointwise() {
+  if constexpr (requires { N::pointwise; }) return bool(N::pointwise);
+  else return false;
 }
 template <class N>
 constexpr bool has_sample_kernels() {

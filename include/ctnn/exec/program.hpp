@@ -28,6 +28,7 @@
 #include "../autodiff/reverse.hpp"
 #include "../core/graph.hpp"
 #include "../core/op.hpp"
+#include "../simd/elementwise.hpp"
 #include "../simd/pack.hpp"
 #include "../simd/sink.hpp"
 
@@ -131,15 +132,86 @@ struct program {
     node<K>::template forward<Arch>(a);
   }
 
+  // Pointwise nodes of one size that follow each other in the forward order run in one pass (a
+  // group); group_size[F] is the length of the group that starts at forward step
+  // F (1: a node alone). A group keeps its intermediate values in registers and stores only
+  // those that something after the group reads.
+  static constexpr auto pointwise = []<class... M>(core::list<M...>) {
+    return std::array<bool, sizeof...(M)>{core::is_pointwise<M>()...};
+  }(typename G::nodes{});
+  static constexpr std::size_t max_group = 8;
+  static constexpr std::array<std::size_t, forward_count + 1> group_size = [] {
+    std::array<std::size_t, forward_count + 1> g{};
+    for (std::size_t f = 0; f < forward_count; ++f) {
+      g[f] = 1;
+      if (!pointwise[forward_nodes[f]]) continue;
+      std::size_t j = f + 1;
+      for (; j < forward_count && j - f < max_group; ++j) {
+        const std::size_t k = forward_nodes[j];
+        if (!pointwise[k] || table::size[k] != table::size[forward_nodes[f]]) break;
+      }
+      g[f] = j - f;
+    }
+    return g;
+  }();
+  static constexpr std::size_t group_count = [] {
+    std::size_t n = 0;
+    for (std::size_t f = 0; f < forward_count; f += group_size[f]) ++n;
+    return n;
+  }();
+  static constexpr std::array<std::size_t, group_count> group_start = [] {
+    std::array<std::size_t, group_count> s{};
+    std::size_t n = 0;
+    for (std::size_t f = 0; f < forward_count; f += group_size[f]) s[n++] = f;
+    return s;
+  }();
+
+  // Forward step F's group, F its first step.
+  template <class Arch, std::size_t F, class T, class B>
+  static constexpr void forward_group(const B& b) {
+    constexpr std::size_t size = group_size[F];
+    if constexpr (size == 1) {
+      if constexpr (!table::loss[forward_nodes[F]]) forward_node<Arch, forward_nodes[F], T>(b);
+    } else {
+      simd::for_each_pack<Arch, T>(b.n * table::size[forward_nodes[F]], [&]<class A>(std::size_t k) {
+        using V = simd::pack_traits<T, A>;
+        typename V::type r[size];
+        [&]<std::size_t... J>(std::index_sequence<J...>) {
+          (group_member<A, F, J, T>(b, k, r), ...);
+        }(std::make_index_sequence<size>{});
+      });
+    }
+  }
+  // The position of node u among the first `count` members of the group at F, or none.
+  static constexpr std::size_t member_of(std::size_t f, std::size_t count, std::size_t u) {
+    for (std::size_t m = 0; m != count; ++m)
+      if (forward_nodes[f + m] == u) return m;
+    return core::none;
+  }
+  // Member J of the group at F: its inputs from the registers of earlier members or from memory.
+  template <class A, std::size_t F, std::size_t J, class T, class B, class P>
+  static constexpr void group_member(const B& b, std::size_t k, P (&r)[group_size[F]]) {
+    using V = simd::pack_traits<T, A>;
+    constexpr std::size_t K = forward_nodes[F + J];
+    const auto operand = [&]<std::size_t E>() {
+      constexpr std::size_t u = table::edge[E];
+      constexpr std::size_t q = member_of(F, J, u);
+      if constexpr (q != core::none) return r[q];
+      else return V::load(value<u, T>(b) + k);
+    };
+    r[J] = [&]<std::size_t... E>(std::index_sequence<E...>) {
+      return node<K>::apply(operand.template operator()<table::edge_begin[K] + E>()...);
+    }(std::make_index_sequence<table::input_count[K]>{});
+    // Stored unless only later members of the group read it.
+    if constexpr (Plan::value_death[K] > Plan::forward_time[forward_nodes[F + group_size[F] - 1]])
+      V::store(value_out<K, T>(b) + k, r[J]);
+  }
+
   template <class Arch, class T, class B>
   static constexpr void forward(const B& b) {
-    [&]<std::size_t... F>(std::index_sequence<F...>) {
-      (forward_step<Arch, forward_nodes[F], T>(b), ...);
-    }(std::make_index_sequence<forward_count>{});
-  }
-  template <class Arch, std::size_t K, class T, class B>
-  static constexpr void forward_step(const B& b) {
-    if constexpr (!table::loss[K]) forward_node<Arch, K, T>(b);
+    [&]<std::size_t... S>(std::index_sequence<S...>) {
+      (forward_group<Arch, group_start[S], T>(b), ...);
+    }(std::make_index_sequence<group_count>{});
   }
 
   // ---- losses ----

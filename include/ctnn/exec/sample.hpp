@@ -88,8 +88,8 @@ struct sample_program : program<G, Plan> {
           forward_from<Arch, T, F + 1>(b, carried<K, std::remove_cvref_t<decltype(y)>>{y});
         }
       } else {
-        base::template forward_node<Arch, K, T>(b);
-        forward_from<Arch, T, F + 1>(b, no_packs{});
+        base::template forward_group<Arch, F, T>(b);
+        forward_from<Arch, T, F + base::group_size[F]>(b, no_packs{});
       }
     }
   }

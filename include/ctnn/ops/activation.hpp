@@ -36,6 +36,11 @@ struct activation {
   static constexpr std::string_view spelling = "ctnn::op::activation<{f}, {in0}>";
   static constexpr bool differentiable = has_derivative<F>();
   static constexpr std::size_t size = shape::size;
+  static constexpr bool pointwise = true;
+  template <class V>
+  static constexpr V apply(const V& x) {
+    return F::value(x);
+  }
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {

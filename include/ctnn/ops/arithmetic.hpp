@@ -39,6 +39,11 @@ struct binary {
   static constexpr bool vjp_reads_output = false;
   static constexpr std::size_t forward_flops = size;
   static constexpr std::size_t vjp_flops = 2 * size;
+  static constexpr bool pointwise = true;
+  template <class V>
+  static constexpr V apply(const V& a, const V& b) {
+    return Rule::value(a, b);
+  }
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 2, 0>& a) {
@@ -154,6 +159,12 @@ struct scale {
   static constexpr std::size_t size = shape::size;
   static constexpr std::size_t forward_flops = size;
   static constexpr std::size_t vjp_flops = size;
+  static constexpr bool pointwise = true;
+  template <class V>
+  static constexpr V apply(const V& x) {
+    if constexpr (std::is_floating_point_v<V>) return x * V(factor);
+    else return x * V(typename V::value_type(factor));
+  }
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
