@@ -1,6 +1,7 @@
-// Inspection: prints the forward and backward passes the compiler generates for two network
-// types, as equations, and writes their graphs as Graphviz DOT files (rendered to SVG when the
-// `dot` program is on PATH).
+// Inspection: prints the forward and backward passes the compiler generates for two chains and a
+// residual graph, as equations, and writes their graphs as Graphviz DOT files (rendered to SVG
+// when the `dot` program is on PATH). In the residual graph, h is read by two nodes: its adjoint
+// is the sum of their contributions (the second one reads "+=").
 //
 // Usage: inspect [--out DIR]     (DOT files go next to this program unless --out is given)
 
@@ -18,6 +19,14 @@ using xor_net =
     ctnn::network<ctnn::input<2>, ctnn::dense<8>, ctnn::tanh, ctnn::dense<1>, ctnn::sigmoid>;
 using mnist_net = ctnn::network<ctnn::input<784>, ctnn::dense<128>, ctnn::relu, ctnn::dense<10>>;
 // [networks]
+
+// [residual]
+namespace op = ctnn::op;
+using x = op::input<"x", 4>;
+using h = op::relu<op::dense<"fc1", 8, x>>;
+using y = op::dense<"head", 3, op::add<h, op::tanh<op::dense<"fc2", 8, h>>>>;
+using residual = ctnn::graph<ctnn::outputs<y>, ctnn::objective<op::softmax_cross_entropy<y>>>;
+// [residual]
 
 namespace {
 
@@ -63,6 +72,8 @@ int main(int argc, char** argv) {
   // [equations]
   std::printf("784-128-10 net, relu, softmax_cross_entropy on the logits:\n%s\n",
               ctnn::inspect::equations<mnist_net, ctnn::softmax_cross_entropy>().c_str());
+  std::printf("residual graph, y = head(h + tanh(fc2(h))), h = relu(fc1(x)), with its objective:\n%s\n",
+              ctnn::inspect::equations<residual>().c_str());
 
   std::error_code error;
   std::filesystem::create_directories(out_dir, error);
@@ -72,6 +83,7 @@ int main(int argc, char** argv) {
   } graphs[] = {
       {"xor", ctnn::inspect::dot<xor_net, ctnn::binary_cross_entropy>().view()},
       {"mnist_mlp", ctnn::inspect::dot<mnist_net, ctnn::softmax_cross_entropy>().view()},
+      {"residual", ctnn::inspect::dot<residual>().view()},
   };
   const bool have_dot = std::system("command -v dot >/dev/null 2>&1") == 0;
   for (const auto& g : graphs) {
