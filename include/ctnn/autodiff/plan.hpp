@@ -135,6 +135,9 @@ struct plan {
   static constexpr bool computed(std::size_t k) {
     return !table::input[k] && !table::view[k] && !G::objective_part[k];
   }
+  static constexpr auto pointwise = []<class... M>(core::list<M...>) {
+    return std::array<bool, sizeof...(M)>{core::is_pointwise<M>()...};
+  }(typename G::nodes{});
   static constexpr std::array<std::size_t, N> forward_time = [] {
     std::array<std::size_t, N> t{};
     std::size_t at = 0;
@@ -147,6 +150,37 @@ struct plan {
     return n;
   }();
   static constexpr std::size_t backward_time(std::size_t step) { return loss_time + 1 + step; }
+
+  // Forward steps that may run as one loop or one kernel (a run): consecutive pointwise nodes of
+  // one size (exec/program.hpp: groups) and a node followed by an elementwise node that only it
+  // feeds and only it reads (exec/sample.hpp: epilogues). A run writes a member's values while
+  // other members still read their inputs, so each member's values are born at the run's first
+  // step and each read by a member counts at its last. A run is joined whichever way a pass cuts
+  // it into groups, so the plan holds for every pass.
+  static constexpr bool joined(std::size_t k, std::size_t u) {  // u the computed node after k
+    const bool pointwise_pair = pointwise[k] && pointwise[u] && table::size[k] == table::size[u];
+    const bool epilogue = table::elementwise[u] && table::input_count[u] == 1 &&
+                          table::edge[table::edge_begin[u]] == k &&
+                          table::consumer_begin[k + 1] - table::consumer_begin[k] == 1;
+    return pointwise_pair || epilogue;
+  }
+  struct run_bounds {
+    std::array<std::size_t, N> first{}, last{};  // by node: its run's first and last step
+  };
+  static constexpr run_bounds runs = [] {
+    run_bounds u;
+    std::array<std::size_t, N> order{};  // computed nodes by forward time
+    std::size_t count = 0;
+    for (std::size_t k = 0; k < N; ++k)
+      if (computed(k)) order[count++] = k;
+    for (std::size_t f = 0; f < count;) {
+      std::size_t e = f;
+      while (e + 1 < count && joined(order[e], order[e + 1])) ++e;
+      for (std::size_t j = f; j <= e; ++j) u.first[order[j]] = f, u.last[order[j]] = e;
+      f = e + 1;
+    }
+    return u;
+  }();
 
   // The node a loss (or absorbed input) reads through: U's input P, when U has exactly one.
   static constexpr std::size_t behind(std::size_t u) {
@@ -161,11 +195,11 @@ struct plan {
       if (computed(r)) d[r] = std::max(d[r], time);
     };
     for (std::size_t k = 0; k < N; ++k) {
-      if (computed(k)) read(k, forward_time[k]);
+      if (computed(k)) read(k, runs.last[k]);
       const bool loss = table::loss[k];
       for (std::size_t e = table::edge_begin[k]; e < table::edge_begin[k + 1]; ++e) {
         const std::size_t u = table::edge[e];
-        if (computed(k)) read(u, forward_time[k]);
+        if (computed(k)) read(u, runs.last[k]);
         if (loss) {
           read(u, loss_time);
           read(behind(u), loss_time);
@@ -216,7 +250,7 @@ struct plan {
   static constexpr auto intervals = [] {
     std::array<interval, 2 * N> items{};
     for (std::size_t k = 0; k < N; ++k) {
-      if (computed(k)) items[k] = {round_up(Tile * table::size[k], unit), forward_time[k], value_death[k]};
+      if (computed(k)) items[k] = {round_up(Tile * table::size[k], unit), runs.first[k], value_death[k]};
       if (has_adjoint(k) && adjoint_birth[k] != core::none) {
         const std::size_t death = R::step_of[k] != core::none ? backward_time(R::step_of[k]) : adjoint_birth[k];
         items[N + k] = {round_up(Tile * table::size[k], unit), adjoint_birth[k], death};
@@ -264,17 +298,17 @@ struct forward_plan {
     std::array<interval, N> items{};
     std::array<std::size_t, N> death{};
     for (std::size_t k = 0; k < N; ++k) {
-      if (full::computed(k)) death[k] = full::forward_time[k];
+      if (full::computed(k)) death[k] = full::runs.last[k];
       if (full::computed(k))
         for (std::size_t e = table::edge_begin[k]; e < table::edge_begin[k + 1]; ++e) {
           const std::size_t r = full::value_root[table::edge[e]];
-          if (full::computed(r)) death[r] = std::max(death[r], full::forward_time[k]);
+          if (full::computed(r)) death[r] = std::max(death[r], full::runs.last[k]);
         }
     }
     for (std::size_t o : G::output_index)
       if (full::computed(full::value_root[o])) death[full::value_root[o]] = full::loss_time;
     for (std::size_t k = 0; k < N; ++k)
-      if (full::computed(k)) items[k] = {round_up(table::size[k], Align), full::forward_time[k], death[k]};
+      if (full::computed(k)) items[k] = {round_up(table::size[k], Align), full::runs.first[k], death[k]};
     return items;
   }();
   struct placement {

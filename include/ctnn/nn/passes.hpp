@@ -154,8 +154,6 @@ struct pass_data {
   std::array<T*, G::output_count> y{};
 };
 
-
-
 // One buffer per part of the graph (input, target, ...): a span, or an array or tuple of spans.
 template <class S>
 constexpr auto buffer_count = 1;
@@ -186,6 +184,7 @@ template <std::size_t N>
 constexpr void require_buffers(const char* where, const char* what, const std::array<std::size_t, N>& got,
                                std::size_t n, const std::array<std::size_t, N>& widths) {
   for (std::size_t k = 0; k < N; ++k) {
+    if (got[k] == n * widths[k]) continue;  // the name is built only for the message (no allocation)
     if (N == 1) {
       require_rows(where, what, got[k], n, widths[k]);
     } else {
@@ -201,7 +200,7 @@ constexpr void require_optional_buffers(const char* where, const char* what,
                                         const std::array<std::size_t, N>& got, std::size_t n,
                                         const std::array<std::size_t, N>& widths) {
   for (std::size_t k = 0; k < N; ++k) {
-    if (got[k] == 0) continue;
+    if (got[k] == 0 || got[k] == n * widths[k]) continue;
     if (N == 1) {
       require_rows(where, what, got[k], n, widths[k]);
     } else {
@@ -236,7 +235,9 @@ constexpr exec::tile<T, G::input_count, G::target_count, DX> tile_at(const T* p,
     b.x[k] = d.x[k] + s0 * G::input_sizes[k];
     b.dx[k] = d.dx[k] == nullptr ? nullptr : d.dx[k] + s0 * G::input_sizes[k];
   }
-  for (std::size_t k = 0; k < G::target_count; ++k) b.t[k] = d.t[k] + s0 * G::target_sizes[k];
+  // Forward-only passes bind no targets: a null row stays null (an offset on it is undefined).
+  for (std::size_t k = 0; k < G::target_count; ++k)
+    b.t[k] = d.t[k] == nullptr ? nullptr : d.t[k] + s0 * G::target_sizes[k];
   b.want = wanted_inputs(d);
   return b;
 }
@@ -266,6 +267,15 @@ constexpr void zero_unreached_blocks(T* g) {
         std::fill(g + G::layout::offset[b], g + G::layout::offset[b + 1], T(0));
 }
 
+// g++ clones a function for the constant arguments of a call site (IPA-CP) and may contract a
+// clone's floating point differently; noipa keeps one body, so that a fused training step and
+// loss_and_gradient compute the same loss bit for bit. clang has no noipa and needs none.
+#if defined(__clang__)
+#define CTNN_ONE_BODY [[gnu::noinline]]
+#else
+#define CTNN_ONE_BODY [[gnu::noipa]]
+#endif
+
 // Samples [begin, end) of a batch, tile by tile through ws: returns their summed objective; when g
 // is not null, writes to g the gradient of scale × that sum (the first tile writes, the others
 // add, so g needs no zeroing); d.dx rows, when not null, receive ∇ₓ(scale × sum), d.y rows, when
@@ -273,11 +283,11 @@ constexpr void zero_unreached_blocks(T* g) {
 // the threaded ones (parallel/data_parallel.hpp) over each thread's chunk with 1/n of the whole
 // batch. Whether there is a backward pass is decided at run time (g), as instantiating the tile
 // loop twice costs compile time for nothing.
-// Out of line on purpose: it runs once per batch, and once inlined into a caller whose buffers
-// have sizes GCC 12 can see, its loops (whose trip counts come from n) draw -Warray-bounds false
-// positives for the paths with more samples than the buffers hold.
+// Out of line on purpose, in one body (CTNN_ONE_BODY): it runs once per batch, and once inlined
+// into a caller whose buffers have sizes GCC 12 can see, its loops (whose trip counts come from n)
+// draw -Warray-bounds false positives for the paths with more samples than the buffers hold.
 template <class Arch, class G, class T, bool DX, class Net, std::size_t Tile>
-[[gnu::noinline]] constexpr double summed_objective(const T* p, const pass_data<G, T, DX>& d,
+CTNN_ONE_BODY constexpr double summed_objective(const T* p, const pass_data<G, T, DX>& d,
                                                     std::size_t begin, std::size_t end, T scale,
                                                     T* g, workspace<Net, T, Tile>& ws) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {

@@ -160,24 +160,26 @@ struct sequential_graph {
 
  private:
   // Each check instantiates a diagnostics template only when it fails, so a correct network
-  // costs nothing and a wrong one reads as a sentence.
+  // costs nothing and a wrong one reads as a sentence. A failed check returns false (after its
+  // error), so that no graph is built from a wrong list and no second error follows.
   template <std::size_t P>
   static constexpr bool check_layer() {
     using L = layer_at<P>;
     using here = shape_error::layer_at_position<P, L>;
     constexpr layer_kind k = plan.kind[P];
     if constexpr (k == layer_kind::unknown) {
-      return here::is_not_a_ctnn_layer::template check<false>::ok;
+      return here::is_not_a_ctnn_layer::template check<false>::ok && false;
     } else if constexpr (k == layer_kind::activation) {
       if constexpr (P == 0 || plan.kind[P == 0 ? 0 : P - 1] != layer_kind::affine)
-        return here::must_follow_a_dense_layer::template check<false>::ok;
+        return here::must_follow_a_dense_layer::template check<false>::ok && false;
       else
         return true;
     } else if constexpr (own_width<L>() == 0) {
-      return here::has_zero_width::template check<false>::ok;
+      return here::has_zero_width::template check<false>::ok && false;
     } else if constexpr (k == layer_kind::affine && P > 0 && declared_in<L>() != 0) {
       return here::template expects_inputs<declared_in<L>()>::template but_receives<
-          plan.width[P - 1]>::ok;
+                 plan.width[P - 1]>::ok &&
+             declared_in<L>() == plan.width[P - 1];
     } else {
       return true;
     }
@@ -188,11 +190,13 @@ struct sequential_graph {
     // The template arguments below repeat the branch's condition so that they stay dependent
     // (a non-dependent failing check would fire even in a branch that is not taken).
     if constexpr (sizeof...(Layers) == 0) {
-      return shape_error::network_has_no_layers<(sizeof...(Layers) != 0)>::ok;
+      return shape_error::network_has_no_layers<(sizeof...(Layers) != 0)>::ok && false;
     } else if constexpr (plan.kind[0] != layer_kind::input) {
-      return shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>::ok;
+      return shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>::ok &&
+             false;
     } else if constexpr (plan.stage_count == 0) {
-      return shape_error::network_needs_at_least_one_dense_layer<(plan.stage_count != 0)>::ok;
+      return shape_error::network_needs_at_least_one_dense_layer<(plan.stage_count != 0)>::ok &&
+             false;
     } else {
       return (check_layer<P>() && ...);
     }

@@ -173,7 +173,14 @@ inline void check_fit_options(const fit_options& o, std::size_t samples, bool ex
 template <class G, class T, std::size_t I, std::size_t Tg>
 std::size_t check_data(const char* name, const graph_data<T, I, Tg>& d) {
   const auto label = [&](const char* what, std::size_t k, std::size_t count) {
-    return std::string(name) + "." + what + (count > 1 ? "[" + std::to_string(k) + "]" : "");
+    // Appended piece by piece: g++ 12 reports a false -Wrestrict for "[" + std::string&&.
+    std::string s = std::string(name) + "." + what;
+    if (count > 1) {
+      s += '[';
+      s += std::to_string(k);
+      s += ']';
+    }
+    return s;
   };
   if (d.inputs[0].size() % G::input_sizes[0] != 0)
     contract_failed("fit", label("inputs", 0, I) + " holds " + std::to_string(d.inputs[0].size()) +

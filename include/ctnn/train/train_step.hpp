@@ -50,11 +50,16 @@ struct gradient_update {
   T* partial = nullptr;                        // the scratch gradient, or null
   const std::size_t* shared_offset = nullptr;  // or the shared blocks' places in ws
   T* ws = nullptr;
+  // Stands for the sums of a block that has none (no earlier contribution, so never read): any
+  // buffer of the parameters' layout. g++ warns about reads of null in the paths never taken.
+  T* unread = nullptr;
   static constexpr bool fused = true;
   constexpr optim::update_sink<T, Update> sink(std::size_t offset) const { return {update, offset}; }
   constexpr T* sums(std::size_t block, std::size_t offset) const {
     if (partial != nullptr) return partial + offset;
-    return shared_offset[block] == core::none ? nullptr : ws + shared_offset[block];
+    if (shared_offset == nullptr || shared_offset[block] == core::none)
+      return unread == nullptr ? nullptr : unread + offset;
+    return ws + shared_offset[block];
   }
 };
 
@@ -101,24 +106,28 @@ template <class Arch, class G, class Net, class T, class Optimizer>
 [[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
                                      Optimizer& opt, double learning_rate) {
   workspace<Net, T, 1> ws;
-  if constexpr (!has_sample_kernels<Arch, T>) {
-    return fused_batch_step<Arch, G>(p, d, 1, opt, learning_rate, nullptr, ws);
-  } else {
-    using plan = plan_of<G, T, 1>;
-    using program = exec::program<G, plan>;
+  using plan = plan_of<G, T, 1>;
+  using program = exec::program<G, plan>;
+  // The scalar architecture runs the tile program on a tile of one sample, its forward pass and
+  // loss in the same (out-of-line) code as loss_and_gradient's, so the same loss bit for bit;
+  // both keep a shared block's earlier contributions in the workspace (plan::scratch_offset).
+  const auto b = tile_at(p.data(), d, 0, 1, ws.data());
+  T loss;
+  if constexpr (has_sample_kernels<Arch, T>) {
     forward_sample<Arch>(p.data(), d, ws);
-    const auto b = tile_at(p.data(), d, 0, 1, ws.data());
-    const T loss = static_cast<T>(program::template objective<Arch, T>(b));
+    loss = static_cast<T>(program::template objective<Arch, T>(b));
     copy_outputs<program>(b, d, 0);
-    if (!std::isfinite(loss)) return loss;
-    const auto update = opt.start_step(p, learning_rate);
-    backward_sample<Arch>(p.data(), d,
-                          gradient_update<T, decltype(update)>{update, nullptr,
-                                                                plan::scratch_offset.data(), ws.data()},
-                          ws);
-    update_unreached_blocks<Arch, G, T>(update);
-    return loss;
+  } else {
+    loss = static_cast<T>(summed_objective<Arch, G>(p.data(), d, 0, 1, T(1), static_cast<T*>(nullptr), ws));
   }
+  if (!std::isfinite(loss)) return loss;
+  const auto update = opt.start_step(p, learning_rate);
+  const gradient_update<T, decltype(update)> target{update, nullptr, plan::scratch_offset.data(),
+                                                    ws.data(), p.data()};
+  if constexpr (has_sample_kernels<Arch, T>) backward_sample<Arch>(p.data(), d, target, ws);
+  else program::template backward<Arch, T>(b, T(1), target, false);
+  update_unreached_blocks<Arch, G, T>(update);
+  return loss;
 }
 
 template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer, class X,
