@@ -158,11 +158,39 @@ struct dot_text {
         }
         put(out, "  d", number{static_cast<std::intmax_t>(K)}, " -> g", number{static_cast<std::intmax_t>(b)});
         put(out, R::adds_to_block[table::record_begin[K] + j] ? added_edge : backward_edge);
+        // ∂θ reads the op's inputs when its rule says so (∂W = δ inputᵀ).
+        if (table::reads_inputs[K])
+          for (std::size_t e = table::edge_begin[K]; e < table::edge_begin[K + 1]; ++e) {
+            put(out, "  ");
+            id(out, table::edge[e]);
+            put(out, " -> g", number{static_cast<std::intmax_t>(b)}, reads_edge);
+          }
       }
     }
     for (std::size_t e = table::edge_begin[K]; e < table::edge_begin[K + 1]; ++e) {
       if (R::mode[e] == autodiff::contribution::skip) continue;
       const std::size_t u = table::edge[e], t = R::target(e);
+      // What the δ of this input reads: the op's parameters (δ input = Wᵀ δ), its own values
+      // (softmax, an unfused sigmoid), the other inputs (a product).
+      if constexpr (!core::is_loss<M>()) {
+        const std::size_t written = R::fused[e] == core::fusion::yes ? u : t;
+        for (std::size_t j = 0; j < core::parameters_of<M>::size; ++j) {
+          put(out, "  p", number{static_cast<std::intmax_t>(G::block_of(K, j))});
+          put(out, " -> d", number{static_cast<std::intmax_t>(written)}, reads_edge);
+        }
+        if (table::reads_output[K]) {
+          put(out, "  ");
+          id(out, K);
+          put(out, " -> d", number{static_cast<std::intmax_t>(written)}, reads_edge);
+        }
+        if (table::reads_inputs[K] && core::parameters_of<M>::size == 0)
+          for (std::size_t f = table::edge_begin[K]; f < table::edge_begin[K + 1]; ++f)
+            if (f != e) {
+              put(out, "  ");
+              id(out, table::edge[f]);
+              put(out, " -> d", number{static_cast<std::intmax_t>(written)}, reads_edge);
+            }
+      }
       if (R::fused[e] == core::fusion::yes && !core::is_loss<M>()) {
         // through u: δu (never stored), then its derivative into t
         adjoint_node(out, u);
