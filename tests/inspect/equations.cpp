@@ -1,20 +1,26 @@
 // ctnn::inspect::equations at run time, checked line by line against what is derived here from
 // the network type:
-//   - the layout: "forward", two lines per stage, the loss, "backward", four lines per stage;
-//   - every stage's shapes (W out×in, b, z, ∂W, δa, ∇ₓC) appear, with layer numbers written in
-//     superscripts by a table of this file;
-//   - the backward lines follow autodiff::backward_graph<Net>() step by step, and for a 3-stage
-//     net the order is also written out by hand;
+//   - the layout: "forward", one line per dense layer and one per activation layer, the loss,
+//     "backward", then the backward lines;
+//   - every stage's shapes (W out×in, b, z, ∂W, δ of its input, ∇ₓC) appear, with layer numbers
+//     written in superscripts by a table of this file;
+//   - the backward lines follow the derivation (autodiff::reverse of the network with the loss
+//     as its objective) step by step, and agree with the order the chain rule gives by hand for
+//     a chain (written out below, and in full for a 3-stage net);
 //   - the derivative named for each activation, and the output δ for each loss;
 //   - a user-defined activation and loss are printed by name;
+//   - a residual block (a graph, not a chain) in full, written out by hand;
 //   - fixed_string's own find/contains/append.
 
 #include <doctest/doctest.h>
 
 #include <boost/hana/for_each.hpp>
 #include <cstddef>
+#include <ctnn/autodiff/reverse.hpp>
 #include <ctnn/inspect/equations.hpp>
 #include <ctnn/nn/network.hpp>
+#include <ctnn/ops/arithmetic.hpp>
+#include <ctnn/ops/loss.hpp>
 #include <ratio>
 #include <stdexcept>
 #include <string>
@@ -61,36 +67,11 @@ std::string lhs(const std::string& line) {
   return line.substr(2, eq - 2);
 }
 
-struct sections {
-  std::vector<std::string> forward, backward;
-};
-
-// Splits the text into its forward and backward lines, checking the layout on the way:
-// "forward", 2 lines per stage, the loss, "backward", 4 lines per stage.
-sections split(std::string_view text, std::size_t stages) {
-  const std::vector<std::string> lines = lines_of(text);
-  REQUIRE(lines.size() == 1 + 2 * stages + 1 + 1 + 4 * stages);
-  CHECK(lines[0] == "forward");
-  CHECK(lines[2 * stages + 2] == "backward");
-  sections s;
-  s.forward.assign(lines.begin() + 1, lines.begin() + std::ptrdiff_t(2 * stages + 2));
-  s.backward.assign(lines.begin() + std::ptrdiff_t(2 * stages + 3), lines.end());
-  return s;
-}
-
-template <class Net, class Loss>
-sections split() {
-  return split(equations<Net, Loss>().view(), Net::stage_count);
-}
-
-// What the type-level walks below collect; the string work is done once, outside templates.
+// What the stage list says about each dense layer: its shapes, and whether an activation layer
+// follows it (an explicit identity included; a dense layer followed by another has none).
 struct stage_shape {
   std::size_t index, in, out;
-};
-enum class step_kind { output_delta, activation_delta, parameter_gradient, propagate, input };
-struct step_info {
-  step_kind kind;
-  std::size_t index;
+  bool activation;
 };
 
 template <class Net>
@@ -98,53 +79,123 @@ std::vector<stage_shape> shapes_of() {
   std::vector<stage_shape> shapes;
   boost::hana::for_each(Net::stages, [&](auto stage) {
     using S = typename decltype(stage)::type;
-    shapes.push_back({S::index, S::in, S::out});
+    shapes.push_back({S::index, S::in, S::out, S::activation_position != ctnn::nn::no_position});
   });
   return shapes;
 }
 
-template <class Net>
-std::vector<step_info> steps_of() {
-  namespace ad = ctnn::autodiff;
-  std::vector<step_info> steps;
-  boost::hana::for_each(ad::backward_graph<Net>(), [&](auto step) {
-    using Step = typename decltype(step)::type;
-    using S = typename Step::stage;
-    if constexpr (std::is_same_v<Step, ad::output_delta<S>>)
-      steps.push_back({step_kind::output_delta, S::index});
-    else if constexpr (std::is_same_v<Step, ad::activation_delta<S>>)
-      steps.push_back({step_kind::activation_delta, S::index});
-    else if constexpr (std::is_same_v<Step, ad::parameter_gradient<S>>)
-      steps.push_back({step_kind::parameter_gradient, S::index});
-    else if constexpr (std::is_same_v<Step, ad::propagate_delta<S>>)
-      steps.push_back({step_kind::propagate, S::index});
-    else if constexpr (std::is_same_v<Step, ad::input_gradient<S>>)
-      steps.push_back({step_kind::input, S::index});
-  });
-  return steps;
+std::size_t forward_line_count(const std::vector<stage_shape>& shapes) {
+  std::size_t n = 1;  // the loss
+  for (const stage_shape& s : shapes) n += s.activation ? 2 : 1;
+  return n;
 }
 
-// The left-hand sides the backward lines must have, one or two per step of the backward graph.
-std::vector<std::string> expected_backward_lhs(const std::vector<step_info>& steps) {
+struct sections {
+  std::vector<std::string> forward, backward;
+};
+
+// Splits the text into its forward and backward lines, checking the layout on the way:
+// "forward", a line per dense and per activation layer, the loss, "backward", the rest.
+sections split(std::string_view text, const std::vector<stage_shape>& shapes) {
+  const std::vector<std::string> lines = lines_of(text);
+  const std::size_t forward = forward_line_count(shapes);
+  REQUIRE(lines.size() > 2 + forward);
+  CHECK(lines[0] == "forward");
+  CHECK(lines[forward + 1] == "backward");
+  sections s;
+  s.forward.assign(lines.begin() + 1, lines.begin() + std::ptrdiff_t(forward + 1));
+  s.backward.assign(lines.begin() + std::ptrdiff_t(forward + 2), lines.end());
+  return s;
+}
+
+template <class Net, class Loss>
+sections split() {
+  return split(equations<Net, Loss>().view(), shapes_of<Net>());
+}
+
+// The symbol a layer's input has: x, aˡ⁻¹ after an activation, zˡ⁻¹ straight after a dense layer.
+std::string input_of(const std::vector<stage_shape>& shapes, std::size_t index) {
+  if (index == 0) return "x";
+  return cat(shapes[index - 1].activation ? "a" : "z", sup(index));
+}
+
+// The backward order by hand, from the chain rule on a chain: the loss's δ (through the last
+// activation as δaᴸ then δᴸ, unless the loss is fused with it or there is none), then per layer
+// from the last: ∂Wˡ, ∂bˡ, and δ of its input (δaˡ⁻¹ then δˡ⁻¹ through an activation, δˡ⁻¹ straight
+// into a dense layer, ∇ₓC for the first).
+std::vector<std::string> backward_lhs_by_hand(const std::vector<stage_shape>& shapes,
+                                              bool loss_fused_with_activation) {
   std::vector<std::string> names;
-  for (const step_info& step : steps) {
-    const std::string l = sup(step.index + 1);
-    switch (step.kind) {
-      case step_kind::output_delta:
-      case step_kind::activation_delta:
-        names.push_back(cat("δ", l));
-        break;
-      case step_kind::parameter_gradient:
-        names.push_back(cat("∂W", l));
-        names.push_back(cat("∂b", l));
-        break;
-      case step_kind::propagate:
-        names.push_back(cat("δa", sup(step.index)));
-        break;
-      case step_kind::input:
-        names.push_back("∇ₓC");
-        break;
+  const std::size_t L = shapes.size();
+  if (shapes.back().activation && !loss_fused_with_activation) names.push_back(cat("δa", sup(L)));
+  names.push_back(cat("δ", sup(L)));
+  for (std::size_t l = L; l >= 1; --l) {
+    names.push_back(cat("∂W", sup(l)));
+    names.push_back(cat("∂b", sup(l)));
+    if (l == 1) {
+      names.push_back("∇ₓC");
+    } else {
+      if (shapes[l - 2].activation) names.push_back(cat("δa", sup(l - 1)));
+      names.push_back(cat("δ", sup(l - 1)));
     }
+  }
+  return names;
+}
+
+// The left-hand sides the derivation's steps give, in its order: a loss writes the δ of its
+// target; an activation with a step of its own writes δ of the dense layer it reads; a dense
+// layer writes ∂W, ∂b and δ of its input, passing through an activation it absorbs (δa, then the
+// δ of that activation's input).
+enum class node_kind { input, dense, activation, loss };
+
+template <class G>
+std::vector<node_kind> kinds_of() {
+  return []<class... N>(ctnn::core::list<N...>) {
+    return std::vector<node_kind>{[] {
+      if constexpr (ctnn::core::is_input<N>()) return node_kind::input;
+      else if constexpr (ctnn::core::is_loss<N>()) return node_kind::loss;
+      else if constexpr (ctnn::detail::dense_node<N>) return node_kind::dense;
+      else return node_kind::activation;
+    }()...};
+  }(typename G::nodes{});
+}
+
+template <class Net, class Loss>
+std::vector<std::string> backward_lhs_of_derivation() {
+  using G = ctnn::detail::objective_graph<Net, Loss>;
+  using R = ctnn::autodiff::reverse<G>;
+  using table = typename G::table;
+  const std::vector<node_kind> kind = kinds_of<G>();
+  REQUIRE(kind.size() == G::node_count);
+  // Layer numbers: dense nodes count from 1 in topological order; an activation takes its input's.
+  std::vector<std::size_t> layer(kind.size());
+  std::size_t dense = 0;
+  for (std::size_t k = 0; k < kind.size(); ++k) {
+    if (kind[k] == node_kind::dense) layer[k] = ++dense;
+    if (kind[k] == node_kind::activation) layer[k] = layer[table::edge[table::edge_begin[k]]];
+  }
+  auto adjoint = [&](std::size_t k) {
+    switch (kind[k]) {
+      case node_kind::input: return std::string("∇ₓC");
+      case node_kind::dense: return cat("δ", sup(layer[k]));
+      case node_kind::activation: return cat("δa", sup(layer[k]));
+      case node_kind::loss: break;
+    }
+    FAIL("a loss has no adjoint");
+    return std::string();
+  };
+  std::vector<std::string> names;
+  for (const std::size_t k : R::steps) {
+    const std::size_t e = table::edge_begin[k];
+    CHECK(table::edge_begin[k + 1] == e + 1);  // every node of a chain reads one node
+    if (kind[k] == node_kind::dense) {
+      names.push_back(cat("∂W", sup(layer[k])));
+      names.push_back(cat("∂b", sup(layer[k])));
+    }
+    if (R::mode[e] == ctnn::autodiff::contribution::skip) continue;
+    if (kind[k] == node_kind::dense && R::fused[e] == ctnn::core::fusion::yes)
+      names.push_back(adjoint(table::edge[e]));
+    names.push_back(adjoint(R::target(e)));
   }
   return names;
 }
@@ -157,35 +208,41 @@ bool contains(const std::vector<std::string>& lines, const std::string& part) {
 
 // Layout, shapes and backward order of any network.
 void check_structure(const sections& s, const std::vector<stage_shape>& shapes,
-                     const std::vector<step_info>& steps) {
+                     const std::vector<std::string>& by_hand,
+                     const std::vector<std::string>& from_derivation) {
   CHECK(lhs(s.forward.back()) == "C");
   std::vector<std::string> got;
   for (const auto& line : s.backward) got.push_back(lhs(line));
-  CHECK(got == expected_backward_lhs(steps));
+  CHECK(got == by_hand);
+  CHECK(got == from_derivation);
 
+  std::size_t line = 0;
   for (const stage_shape& stage : shapes) {
     const std::string l = sup(stage.index + 1), in = std::to_string(stage.in),
                       out = std::to_string(stage.out);
-    const std::string input = stage.index == 0 ? std::string("x") : cat("a", sup(stage.index));
+    const std::string input = input_of(shapes, stage.index);
     CAPTURE(l);
-    // Forward: zˡ then aˡ, at lines 2·index and 2·index + 1.
-    CHECK(s.forward[2 * stage.index] == cat("  z", l, " = W", l, " ", input, " + b", l, "   [W", l,
-                                            ": ", out, "×", in, ", b", l, ": ", out, ", z", l, ": ",
-                                            out, "]"));
-    CHECK(lhs(s.forward[2 * stage.index + 1]) == cat("a", l));
+    // Forward: zˡ, then aˡ when an activation follows.
+    REQUIRE(line + 1 < s.forward.size());
+    CHECK(s.forward[line++] == cat("  z", l, " = W", l, " ", input, " + b", l, "   [W", l, ": ",
+                                   out, "×", in, ", b", l, ": ", out, ", z", l, ": ", out, "]"));
+    if (stage.activation) CHECK(lhs(s.forward[line++]) == cat("a", l));
     CHECK(contains(s.backward, cat("  ∂W", l, " = δ", l, " ", input, "ᵀ   [", out, "×", in, "]")));
     CHECK(contains(s.backward, cat("  ∂b", l, " = δ", l, "   [", out, "]")));
     if (stage.index == 0)
       CHECK(contains(s.backward, cat("  ∇ₓC = W¹ᵀ δ¹   [", in, "]   (on request)")));
     else
-      CHECK(contains(s.backward,
-                     cat("  δa", sup(stage.index), " = W", l, "ᵀ δ", l, "   [", in, "]")));
+      CHECK(contains(s.backward, cat("  δ", shapes[stage.index - 1].activation ? "a" : "",
+                                     sup(stage.index), " = W", l, "ᵀ δ", l, "   [", in, "]")));
   }
+  CHECK(line + 1 == s.forward.size());
 }
 
 template <class Net, class Loss>
-void check_structure() {
-  check_structure(split<Net, Loss>(), shapes_of<Net>(), steps_of<Net>());
+void check_structure(bool loss_fused_with_activation) {
+  const auto shapes = shapes_of<Net>();
+  check_structure(split<Net, Loss>(), shapes, backward_lhs_by_hand(shapes, loss_fused_with_activation),
+                  backward_lhs_of_derivation<Net, Loss>());
 }
 
 using xor_net =
@@ -211,28 +268,36 @@ struct cube : ctnn::elementwise_activation {
 };
 struct hinge : ctnn::loss_tag {
   static constexpr std::string_view name = "hinge";
-  template <class Stage>
-  static constexpr bool accepts() {
-    return true;
-  }
+  template <class F>
+  static constexpr bool fuses_with = false;
+  template <class F>
+  static constexpr bool takes_activation = true;
+  static constexpr std::size_t min_width = 1;
 };
 
 }  // namespace
 
-TEST_CASE(
-    "equations: layout, shapes and backward order follow the network and its backward graph") {
-  check_structure<xor_net, ctnn::binary_cross_entropy>();
-  check_structure<mnist_net, ctnn::softmax_cross_entropy>();
-  check_structure<three, ctnn::squared_error>();
-  check_structure<deep, ctnn::squared_error>();
-  check_structure<ctnn::network<ctnn::input<3>, ctnn::dense<2>>, ctnn::squared_error>();
+TEST_CASE("equations: layout, shapes and backward order follow the network and its derivation") {
+  // The cross-entropies fuse with the activation they belong to (sigmoid, softmax) only.
+  check_structure<xor_net, ctnn::binary_cross_entropy>(true);
+  check_structure<xor_net, ctnn::squared_error>(false);
+  check_structure<mnist_net, ctnn::softmax_cross_entropy>(false);
+  check_structure<three, ctnn::squared_error>(false);
+  check_structure<three, ctnn::binary_cross_entropy>(true);
+  check_structure<deep, ctnn::squared_error>(false);
+  check_structure<ctnn::network<ctnn::input<3>, ctnn::dense<2>>, ctnn::squared_error>(false);
+  check_structure<ctnn::network<ctnn::input<3>, ctnn::dense<4>, ctnn::softmax>,
+                  ctnn::softmax_cross_entropy>(true);
+  check_structure<ctnn::network<ctnn::input<3>, ctnn::dense<4>, ctnn::identity, ctnn::dense<2>,
+                                ctnn::identity>,
+                  ctnn::squared_error>(false);
 }
 
 TEST_CASE("equations: the backward order of a 3-stage net, written out by hand") {
   const sections s = split<three, ctnn::squared_error>();
   std::vector<std::string> got;
   for (const auto& line : s.backward) got.push_back(lhs(line));
-  const std::vector<std::string> expected = {"δ³",  "∂W³", "∂b³", "δa²", "δ²",  "∂W²",
+  const std::vector<std::string> expected = {"δa³", "δ³",  "∂W³", "∂b³", "δa²", "δ²",  "∂W²",
                                              "∂b²", "δa¹", "δ¹",  "∂W¹", "∂b¹", "∇ₓC"};
   CHECK(got == expected);
 }
@@ -261,23 +326,34 @@ TEST_CASE("equations: the XOR net line by line") {
 }
 
 TEST_CASE("equations: the loss decides the output delta") {
+  // C = Σ softplus(z) − t z after a sigmoid: ∂C/∂z = σ(z) − t = a − t, fused with the sigmoid.
   CHECK(split<xor_net, ctnn::binary_cross_entropy>().backward[0] ==
         "  δ² = a² − t   (binary_cross_entropy fused with sigmoid)");
-  CHECK(split<xor_net, ctnn::squared_error>().backward[0] ==
-        "  δ² = σ'(z²) ⊙ (a² − t)   (squared_error; σ'(z) = a(1 − a))");
+  // C = ½‖a − t‖²: ∂C/∂a = a − t, then through σ' (the sigmoid's own step).
+  const sections se = split<xor_net, ctnn::squared_error>();
+  CHECK(se.backward[0] == "  δa² = a² − t   (squared_error)");
+  CHECK(se.backward[1] == "  δ² = σ'(z²) ⊙ δa²   (σ'(z) = a(1 − a))");
+  // Logits: −⟨t, log softmax(z)⟩ has ∂C/∂z = softmax(z)·Σt − t.
   CHECK(split<mnist_net, ctnn::softmax_cross_entropy>().backward[0] ==
         "  δ² = softmax(z²) − t   (softmax_cross_entropy on logits, for Σt = 1)");
   CHECK(split<mnist_net, ctnn::binary_cross_entropy>().backward[0] ==
         "  δ² = σ(z²) − t   (binary_cross_entropy on logits)");
-  CHECK(split<mnist_net, ctnn::squared_error>().backward[0] ==
-        "  δ² = a² − t   (squared_error, no activation)");
+  // No activation: the prediction is z² itself.
+  CHECK(split<mnist_net, ctnn::squared_error>().backward[0] == "  δ² = z² − t   (squared_error)");
+  CHECK(split<mnist_net, ctnn::squared_error>().forward.back() ==
+        "  C = ½‖z² − t‖²   (squared_error)");
   using soft = ctnn::network<ctnn::input<3>, ctnn::dense<4>, ctnn::softmax>;
   CHECK(split<soft, ctnn::softmax_cross_entropy>().backward[0] ==
         "  δ¹ = a¹ − t   (softmax_cross_entropy fused with softmax, for Σt = 1)");
-  CHECK(split<soft, ctnn::squared_error>().backward[0] ==
-        "  δ¹ = a¹ ⊙ (e − ⟨e, a¹⟩), e = a¹ − t   (squared_error through softmax)");
-  CHECK(split<xor_net, hinge>().backward[0] == "  δ² = ∂C/∂z²   (hinge)");
-  CHECK(split<xor_net, hinge>().forward.back() == "  C = hinge(a², t)   (hinge)");
+  // Squared error through softmax: δa = a − t, then softmax's vjp δz = a ⊙ (δa − ⟨δa, a⟩).
+  const sections soft_se = split<soft, ctnn::squared_error>();
+  CHECK(soft_se.backward[0] == "  δa¹ = a¹ − t   (squared_error)");
+  CHECK(soft_se.backward[1] == "  δ¹ = a¹ ⊙ (δa¹ − ⟨δa¹, a¹⟩)   (softmax)");
+  // A loss inspect/ does not know: named, its derivative left symbolic, not fused.
+  const sections h = split<xor_net, hinge>();
+  CHECK(h.backward[0] == "  δa² = ∂C/∂a²   (hinge)");
+  CHECK(h.backward[1] == "  δ² = σ'(z²) ⊙ δa²   (σ'(z) = a(1 − a))");
+  CHECK(h.forward.back() == "  C = hinge(a², t)   (hinge)");
 }
 
 namespace {
@@ -312,6 +388,45 @@ TEST_CASE("equations: the derivative is named per activation") {
   check_activation<ctnn::softmax>("softmax(z¹)", "  δ¹ = a¹ ⊙ (δa¹ − ⟨δa¹, a¹⟩)   (softmax)");
   check_activation<ctnn::identity>("z¹   (no activation)", "  δ¹ = δa¹   (no activation)");
   check_activation<cube>("cube(z¹)", "  δ¹ = cube'(z¹) ⊙ δa¹   (cube'(z))");
+}
+
+// A graph that is not a chain: h = relu(W¹x + b¹) feeds both a second layer and a sum,
+// y = W³(h + relu(W²h + b²)) + b³. By the chain rule: δ³ = z³ − t; δv₅ = W³ᵀδ³; the sum hands
+// δv₅ to both of its inputs; a² = relu(z²) has its own step (the sum does not absorb it); δa¹
+// gets its second contribution, W²ᵀδ², added; then relu' into δ¹.
+namespace op = ctnn::op;
+using rx = op::input<"x", 3>;
+using rh = op::relu<op::dense<"fc1", 4, rx>>;
+using ry = op::dense<"head", 2, op::add<rh, op::relu<op::dense<"fc2", 4, rh>>>>;
+using residual = ctnn::graph<ctnn::outputs<ry>, ctnn::objective<op::squared_error<ry>>>;
+
+TEST_CASE("equations: a residual block, whose δ sums two contributions") {
+  const std::vector<std::string> expected = {
+      "forward",
+      "  z¹ = W¹ x + b¹   [W¹: 4×3, b¹: 4, z¹: 4]",
+      "  a¹ = relu(z¹)",
+      "  z² = W² a¹ + b²   [W²: 4×4, b²: 4, z²: 4]",
+      "  a² = relu(z²)",
+      "  v₅ = a¹ + a²   [4]",
+      "  z³ = W³ v₅ + b³   [W³: 2×4, b³: 2, z³: 2]",
+      "  C = ½‖z³ − t‖²   (squared_error)",
+      "backward",
+      "  δ³ = z³ − t   (squared_error)",
+      "  ∂W³ = δ³ v₅ᵀ   [2×4]",
+      "  ∂b³ = δ³   [2]",
+      "  δv₅ = W³ᵀ δ³   [4]",
+      "  δa¹ = δv₅   [4]",
+      "  δa² = δv₅   [4]",
+      "  δ² = relu'(z²) ⊙ δa²   (relu'(z) = [z > 0])",
+      "  ∂W² = δ² a¹ᵀ   [4×4]",
+      "  ∂b² = δ²   [4]",
+      "  δa¹ += W²ᵀ δ²   [4]",
+      "  δ¹ = relu'(z¹) ⊙ δa¹   (relu'(z) = [z > 0])",
+      "  ∂W¹ = δ¹ xᵀ   [4×3]",
+      "  ∂b¹ = δ¹   [4]",
+      "  ∇ₓC = W¹ᵀ δ¹   [3]   (on request)",
+  };
+  CHECK(lines_of(equations<residual>().view()) == expected);
 }
 
 TEST_CASE("equations: the run-time text equals the compile-time one") {

@@ -114,7 +114,7 @@ TEST_CASE("the file uses nn.Sequential names, shapes and W row-major, 8-byte ali
   CHECK(w == p.layer<1>().weight(1, 5));
   // Index 2 counts the relu module; a dense layer without activation takes one index.
   using three = ctnn::network<ctnn::input<2>, ctnn::dense<3>, ctnn::dense<3>, ctnn::tanh, ctnn::dense<1>>;
-  const auto slots = ctnn::io::detail::sequential_tensors<three>();
+  const auto slots = ctnn::io::detail::graph_tensors<three>();
   REQUIRE(slots.size() == 6);
   CHECK(slots[2].name == "1.weight");
   CHECK(slots[4].name == "3.weight");

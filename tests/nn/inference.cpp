@@ -88,19 +88,27 @@ TEST_CASE("the inference layout gives forward(p)'s outputs") {
 }
 
 TEST_CASE("layers with 64 bytes of outputs or more are stored by columns, in 64-byte blocks") {
+  // Blocks in parameter order: layer L's W is block 2L, its b block 2L + 1.
   using wf = ctnn::inference_weights<net_odd, float>;
-  CHECK(wf::by_columns<0>);   // 17 floats
-  CHECK(wf::by_columns<1>);   // 33
-  CHECK(!wf::by_columns<2>);  // 15
-  CHECK(wf::by_columns<3>);   // 16
-  CHECK(!wf::by_columns<5>);  // 3
-  CHECK(wf::stride<0> == 32);
-  CHECK(wf::stride<2> == 33);  // rows of W keep their length
+  CHECK(wf::by_columns(0));    // 17 floats
+  CHECK(wf::by_columns(2));    // 33
+  CHECK(!wf::by_columns(4));   // 15
+  CHECK(wf::by_columns(6));    // 16
+  CHECK(!wf::by_columns(10));  // 3
+  CHECK(!wf::by_columns(1));   // a bias is copied as it is
+  CHECK(wf::stride(0) == 32);
+  CHECK(wf::stride(4) == 33);  // rows of W keep their length
   using wd = ctnn::inference_weights<net_odd, double>;
-  CHECK(wd::by_columns<2>);  // 15 doubles = 120 bytes
-  CHECK(wd::stride<2> == 16);
-  CHECK(wf::weight_offset<1>() % 16 == 0);
-  CHECK(wf::bias_offset<2>() % 16 == 0);
+  CHECK(wd::by_columns(4));  // 15 doubles = 120 bytes
+  CHECK(wd::stride(4) == 16);
+  // Layer 0: 3 columns of 32, then its 17 biases padded to 32.
+  CHECK(wf::offsets[0] == 0);
+  CHECK(wf::offsets[1] == 3 * 32);
+  CHECK(wf::offsets[2] == 3 * 32 + 32);
+  for (std::size_t b = 0; b <= 12; ++b) CHECK(wf::offsets[b] % 16 == 0);
+  // W by columns: in × round16(out); W by rows and biases: round16(size).
+  // 3·32 + 32 | 17·48 + 48 | 496 + 16 | 15·16 + 16 | 16·64 + 64 | 192 + 16
+  CHECK(wf::size == 128 + 864 + 512 + 256 + 1088 + 208);
   static wf w;
   CHECK(reinterpret_cast<std::uintptr_t>(w.data()) % 64 == 0);
 

@@ -5,7 +5,7 @@
 //   - forward passes of a random step/sign network against a naive reference in double, single
 //     sample and batches over several tiles, SIMD and scalar, and at compile time;
 //   - the mean loss (squared error), one-thread and threaded, against the reference;
-//   - the compile-time trait that the backward graph uses says which networks can be
+//   - the compile-time traits that the gradient passes use say which networks and graphs can be
 //     differentiated. (That differentiating one is refused, with the layer named, is
 //     tests/compile_fail/non_differentiable_gradient_check_ko.cpp.)
 
@@ -206,14 +206,39 @@ TEST_CASE_TEMPLATE("step and sign inside a network: forward passes against a nai
     CHECK(std::abs(static_cast<double>(y_threaded[k]) - static_cast<double>(y[k])) <= tolerance);
 }
 
-// The trait the backward graph and gradient_check use.
-static_assert(!ctnn::autodiff::has_derivative<ctnn::step>());
-static_assert(!ctnn::autodiff::has_derivative<ctnn::sign>());
-static_assert(ctnn::autodiff::has_derivative<ctnn::relu>());
-static_assert(ctnn::autodiff::has_derivative<ctnn::softmax>());
-static_assert(!ctnn::autodiff::differentiable<threshold_xor>());
-static_assert(!ctnn::autodiff::differentiable<mixed_net>());
-static_assert(ctnn::autodiff::differentiable<
-              ctnn::network<ctnn::input<784>, ctnn::dense<128>, ctnn::relu, ctnn::dense<10>>>());
+// The traits the gradient passes and gradient_check use: has_derivative per activation, and
+// detail::differentiable on the graph that a gradient pass runs (the network with the loss as its
+// objective), which asks whether any node the backward pass needs lacks a derivative.
+static_assert(!ctnn::has_derivative<ctnn::step>());
+static_assert(!ctnn::has_derivative<ctnn::sign>());
+static_assert(ctnn::has_derivative<ctnn::relu>());
+static_assert(ctnn::has_derivative<ctnn::softmax>());
+
+template <class Net, class Loss = ctnn::squared_error>
+constexpr bool differentiable() {
+  return ctnn::detail::differentiable<ctnn::detail::objective_graph<Net, Loss>>();
+}
+static_assert(!differentiable<threshold_xor>());
+static_assert(!differentiable<mixed_net>());
+static_assert(differentiable<
+              ctnn::network<ctnn::input<784>, ctnn::dense<128>, ctnn::relu, ctnn::dense<10>>,
+              ctnn::softmax_cross_entropy>());
+
+// On graphs, only the nodes the objective's gradient passes through count: a step behind a
+// stop_gradient, or on a branch that only feeds an output, needs no derivative; the same step on
+// the path from the parameters to the loss does.
+namespace op = ctnn::op;
+using gx = op::input<"x", 3>;
+using gated = op::step<op::dense<"gate", 3, gx>>;
+using through_gate = op::dense<"head", 2, op::mul<op::relu<op::dense<"fc", 3, gx>>, gated>>;
+using behind_stop =
+    op::dense<"head", 2, op::mul<op::relu<op::dense<"fc", 3, gx>>, op::stop_gradient<gated>>>;
+using smooth_head = op::dense<"head", 2, op::relu<op::dense<"fc", 3, gx>>>;
+static_assert(!ctnn::detail::differentiable<
+              ctnn::graph<ctnn::outputs<through_gate>, ctnn::objective<op::squared_error<through_gate>>>>());
+static_assert(ctnn::detail::differentiable<
+              ctnn::graph<ctnn::outputs<behind_stop>, ctnn::objective<op::squared_error<behind_stop>>>>());
+static_assert(ctnn::detail::differentiable<ctnn::graph<
+                  ctnn::outputs<smooth_head, gated>, ctnn::objective<op::squared_error<smooth_head>>>>());
 
 }  // namespace

@@ -12,14 +12,14 @@ using network = ctnn::network<ctnn::input<2>, ctnn::dense<4>, ctnn::tanh, ctnn::
 using scalar = float;
 
 inline constexpr ctnn::parameters<network, scalar> parameters = {{
-    // layer 0, 2 -> 4: W (4 x 2, row-major)
+    // 0.weight [4 x 2], row-major
     0x1.44f7acp+1f, 0x1.46ebd4p+1f, -0x1.4fa4c4p-5f, -0x1.71443ep-2f,
     0x1.66add6p+1f, -0x1.012dc2p+2f, -0x1.0078dp+2f, 0x1.5d023ap+1f,
-    // layer 0, 2 -> 4: b
+    // 0.bias [4]
     -0x1.37ca86p-2f, 0x1.2705dep-2f, -0x1.f894ecp-1f, -0x1.d544bep-1f,
-    // layer 1, 4 -> 1: W (1 x 4, row-major)
+    // 2.weight [1 x 4], row-major
     0x1.1bf102p+2f, 0x1.99fe7p-2f, 0x1.99fdfcp+2f, 0x1.9d8aa6p+2f,
-    // layer 1, 4 -> 1: b
+    // 2.bias [1]
     0x1.18ff8ep+1f,
 }};
 
