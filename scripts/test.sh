@@ -3,8 +3,8 @@
 # configurations, never stopping at the first failing one:
 #   gcc       g++,     build-gcc; the only one to run the gradient law on all 60 random graphs
 #   clang     clang++, build-clang, the law on 8 of them (-Dlaw_seeds=some)
-#   scalar    g++,     build-scalar, -Dsimd=false, 8 random graphs, no examples (they would repeat
-#             the gcc configuration's runs, slower)
+#   scalar    g++,     build-scalar, -Dsimd=false, 8 random graphs, no examples and no benchmarks
+#             (they would repeat the gcc configuration's, slower)
 #   sanitize  clang++, build-sanitize, AddressSanitizer (with leak checks) and UBSan at -O1 with
 #             line tables only (the sanitizers find the same faults; -O3 and full debug information
 #             tripled the build), 8 random graphs;
@@ -150,7 +150,8 @@ for c in $configs; do
   case $c in
     gcc)    run_config gcc g++ build-gcc -Dsimd=true ;;
     clang)  run_config clang clang++ build-clang -Dsimd=true -Dlaw_seeds=some ;;
-    scalar) run_config scalar g++ build-scalar -Dsimd=false -Dlaw_seeds=some -Dexamples=false ;;
+    scalar) run_config scalar g++ build-scalar -Dsimd=false -Dlaw_seeds=some -Dexamples=false \
+              -Dbenchmarks=disabled ;;
     # halt_on_error: UBSan only reports by default, and a report must fail the test.
     sanitize)
       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
