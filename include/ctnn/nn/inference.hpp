@@ -182,7 +182,7 @@ template <class Arch, class Net, class T>
   if (std::is_constant_evaluated()) std::fill_n(buffer, Plan::size > 0 ? Plan::size : 1, T(0));
   const auto b = tile_at(static_cast<const T*>(nullptr), d, 0, 1, buffer);
   inference_from<Arch, Net, G, Plan, 0>(weights, b);
-  copy_outputs<exec::program<G, Plan>>(b, d, 0);
+  copy_sample_outputs<exec::program<G, Plan>>(b, d);
 }
 
 }  // namespace detail

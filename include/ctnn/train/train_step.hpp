@@ -116,7 +116,7 @@ template <class Arch, class G, class Net, class T, class Optimizer>
   if constexpr (has_sample_kernels<Arch, T>) {
     forward_sample<Arch>(p.data(), d, ws);
     loss = static_cast<T>(program::template objective<Arch, T>(b));
-    copy_outputs<program>(b, d, 0);
+    copy_sample_outputs<program>(b, d);
   } else {
     loss = static_cast<T>(summed_objective<Arch, G>(p.data(), d, 0, 1, T(1), static_cast<T*>(nullptr), ws));
   }
