@@ -31,27 +31,14 @@
 
 #include "../laws/graph_gradcheck.hpp"
 #include "two_head_dag.hpp"
+#include "../support/compare.hpp"
 
 namespace {
 
 namespace op = ctnn::op;
 
-// Largest |a − b| over the largest |b|: the error relative to the reference's own scale.
-template <class T>
-double relative_difference(std::span<const T> a, std::span<const T> b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    worst = std::max(worst, std::abs(double(a[k]) - double(b[k])));
-    scale = std::max(scale, std::abs(double(b[k])));
-  }
-  return scale > 0 ? worst / scale : worst;
-}
-
-template <class T>
-bool bit_identical(std::span<const T> a, std::span<const T> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+using ctnn_test::bit_identical;         // support/compare.hpp
+using ctnn_test::relative_difference;
 
 // Two computations of one quantity by different kernels (or sums in another order): float
 // rounding of sums of a few dozen terms; double to 1e-12.

@@ -33,6 +33,7 @@
 
 #include "../support/contract_message.hpp"
 #include "../support/counting_new.hpp"
+#include "../support/compare.hpp"
 
 namespace {
 
@@ -43,22 +44,8 @@ using small_net =
 constexpr std::size_t thread_counts[] = {1, 2, 3, 4};
 constexpr std::size_t batch_sizes[] = {1, 2, 3, 31, 32, 33, 257};
 
-// Largest |a − b| over the largest |b|: the error relative to the reference's own scale.
-template <class T>
-double relative_difference(std::span<const T> a, std::span<const T> b) {
-  REQUIRE(a.size() == b.size());
-  double worst = 0, scale = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) {
-    worst = std::max(worst, std::abs(double(a[k]) - double(b[k])));
-    scale = std::max(scale, std::abs(double(b[k])));
-  }
-  return scale > 0 ? worst / scale : worst;
-}
-
-template <class T>
-bool bit_identical(std::span<const T> a, std::span<const T> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+using ctnn_test::bit_identical;         // support/compare.hpp
+using ctnn_test::relative_difference;
 
 // The reorderings of float sums over up to 257 samples: |Δ| ≲ n·ε of the largest term; observed
 // below 1e-6 (float) and 1e-15 (double) relative to the largest entry.
