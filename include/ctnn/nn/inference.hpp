@@ -25,6 +25,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../config.hpp"
 #include "../autodiff/plan.hpp"
 #include "../exec/program.hpp"
 #include "../simd/pack.hpp"
@@ -170,7 +171,7 @@ constexpr void inference_from(const T* weights, const B& b) {
 // Every node, values in a stack buffer laid out by the forward plan; the outputs copied to y.
 // flatten: one function with the kernels inlined, as forward_sample.
 template <class Arch, class Net, class T>
-[[gnu::flatten]] constexpr void inference_forward(const T* weights,
+CTNN_FLATTEN constexpr void inference_forward(const T* weights,
                                                  const pass_data<forward_graph<Net>, T, false>& d) {
   if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
     if (std::is_constant_evaluated()) return inference_forward<simd::scalar_arch, Net>(weights, d);

@@ -34,6 +34,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../config.hpp"
 #include "../autodiff/plan.hpp"
 #include "../autodiff/reverse.hpp"
 #include "../core/graph.hpp"
@@ -354,7 +355,7 @@ constexpr void forward_rows(const T* p, const pass_data<G, T, DX>& d, std::size_
 // The forward pass of one sample, into ws. flatten: the whole pass, kernels and activations
 // included, becomes one function, so values cross from node to node in registers.
 template <class Arch, class G, class T, bool DX, class Net>
-[[gnu::flatten]] constexpr void forward_sample(const T* p, const pass_data<G, T, DX>& d,
+CTNN_FLATTEN constexpr void forward_sample(const T* p, const pass_data<G, T, DX>& d,
                                                workspace<Net, T, 1>& ws) {
   const auto b = tile_at(p, d, 0, 1, ws.data());
   if constexpr (!has_sample_kernels<Arch, T>) {
@@ -378,7 +379,7 @@ inline void backward_sample(const T* p, const pass_data<G, T, DX>& d, const Targ
 
 // The objective of one sample; when g is not null, its gradient (overwritten).
 template <class Arch, class G, class T, bool DX, class Net>
-[[gnu::flatten]] constexpr T sample_objective(const T* p, const pass_data<G, T, DX>& d, T* g,
+CTNN_FLATTEN constexpr T sample_objective(const T* p, const pass_data<G, T, DX>& d, T* g,
                                               workspace<Net, T, 1>& ws) {
   if constexpr (!has_sample_kernels<Arch, T>) {
     return static_cast<T>(summed_objective<Arch, G>(p, d, 0, 1, T(1), g, ws));

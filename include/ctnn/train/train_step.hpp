@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <span>
 
+#include "../config.hpp"
 #include "../nn/passes.hpp"
 #include "../optim/optimizer.hpp"
 #include "../optim/update_sink.hpp"
@@ -103,7 +104,7 @@ T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, std::
 // One sample; d.y (when not null) receives its outputs. flatten: the update is inlined into the
 // kernels' loops, as the gradient stores it replaces.
 template <class Arch, class G, class Net, class T, class Optimizer>
-[[gnu::flatten]] T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
+CTNN_FLATTEN T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
                                      Optimizer& opt, double learning_rate) {
   workspace<Net, T, 1> ws;
   using plan = plan_of<G, T, 1>;
