@@ -206,28 +206,33 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
   constexpr std::size_t G0 = 16 / J < 8 ? 16 / J : 8;
   constexpr std::size_t G = Propagate ? (G0 < Out ? G0 : Out) : 1;
   constexpr std::size_t grouped_end = Out - Out % G;
+  constexpr std::size_t tail_width = In % L == 0 ? L : In % L;
 
-  detail::unrolled<(packs + J - 1) / J>([&](auto chunk) {
-    constexpr std::size_t j0 = decltype(chunk)::value * J;
-    constexpr std::size_t n = packs - j0 < J ? packs - j0 : J;
+  // Packs [j0, j0 + n) of x: n and whether the chunk is the last one (whose last pack may be a
+  // part pack) are known at compile time, j0 is not, so that every chunk of J whole packs runs
+  // the same code (a 784-wide layer would otherwise be 13 copies of the row loop, which is what
+  // a flattened one-sample training step spends most of its compile time on).
+  auto chunk = [&](std::size_t j0, auto count, auto last) {
+    constexpr std::size_t n = decltype(count)::value;
+    constexpr bool ends_row = decltype(last)::value;
     P xv[n];
     P acc[G][n];
     detail::unrolled<n>([&](auto jj) {
-      constexpr std::size_t j = j0 + decltype(jj)::value;
-      xv[jj] = traits::pin(detail::load_part<detail::pack_width<In, L>(j), Arch>(x + j * L));
+      constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
+      xv[jj] = traits::pin(detail::load_part<width, Arch>(x + (j0 + jj) * L));
       for (std::size_t g = 0; g < G; ++g) acc[g][jj] = traits::broadcast(T(0));
     });
     // Row r: ∂W_r = δ_r x and, when propagating, acc += δ_r W_r.
     auto row = [&](std::size_t r, std::size_t g) {
       const P d = traits::broadcast(delta[r]);
       detail::unrolled<n>([&](auto jj) {
-        constexpr std::size_t j = j0 + decltype(jj)::value;
-        constexpr std::size_t width = detail::pack_width<In, L>(j);
+        constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
+        const std::size_t i = (j0 + jj) * L;
         if constexpr (Propagate) {
-          const P wv = detail::load_part<width, Arch>(w + r * In + j * L);
+          const P wv = detail::load_part<width, Arch>(w + r * In + i);
           acc[g][jj] = multiply_add<T, Arch>(d, wv, acc[g][jj]);
         }
-        sink.template put<width, Arch>(w_at + r * In + j * L, d * xv[jj]);
+        sink.template put<width, Arch>(w_at + r * In + i, d * xv[jj]);
       });
     };
     // g is a compile-time index everywhere, so the accumulators stay in registers. Short
@@ -244,7 +249,7 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
     detail::unrolled<Out - grouped_end>([&](auto g) { row(grouped_end + g, g); });
     if constexpr (Propagate) {
       detail::unrolled<n>([&](auto jj) {
-        constexpr std::size_t j = j0 + decltype(jj)::value;
+        constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
         // Pairwise sum of the G group accumulators, unrolled (indices known at compile time).
         detail::unrolled<std::bit_width(G - 1)>([&](auto level) {
           constexpr std::size_t step = std::size_t(1) << decltype(level)::value;
@@ -252,10 +257,17 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
             if constexpr (g % (2 * step) == 0 && g + step < G) acc[g][jj] += acc[g + step][jj];
           });
         });
-        finish(acc[0][jj], j * L, std::integral_constant<std::size_t, detail::pack_width<In, L>(j)>{});
+        finish(acc[0][jj], (j0 + jj) * L, std::integral_constant<std::size_t, width>{});
       });
     }
-  });
+  };
+  constexpr std::size_t chunks = (packs + J - 1) / J;
+  constexpr bool ragged = In % L != 0 || packs % J != 0;
+  constexpr std::size_t whole = ragged ? chunks - 1 : chunks;
+  for (std::size_t c = 0; c < whole; ++c)
+    chunk(c * J, std::integral_constant<std::size_t, J>{}, std::false_type{});
+  if constexpr (ragged)
+    chunk(whole * J, std::integral_constant<std::size_t, packs - whole * J>{}, std::true_type{});
 }
 
 }  // namespace ctnn::simd
