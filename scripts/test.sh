@@ -12,11 +12,12 @@
 #             do not depend on the architecture;
 #   sanitize  clang++, build-sanitize, AddressSanitizer (with leak checks) and UBSan at -O0 (the
 #             laws at -O1, as everywhere) with line tables only: the sanitizers find the same
-#             faults, and -O1 doubled the build (-O3 with full debug information tripled it); runs only the tests that execute our programs (suites unit and
-#             hygiene but not syntax; no examples), and of the arithmetic laws only one random-graph
-#             and one random-chain file (-Dlaw_seeds=one): the other configurations check the
-#             arithmetic, this one memory. clang, because g++ 12 takes about ten times as long
-#             (and several minutes per file) to compile our tests with both sanitizers.
+#             faults, and -O1 doubled the build (-O3 with full debug information tripled it).
+#             Runs only the tests that execute our programs (suites unit and hygiene but not
+#             syntax; no examples), and of the arithmetic laws only one random-graph and one
+#             random-chain file (-Dlaw_seeds=one): the other configurations check the arithmetic,
+#             this one memory. clang, because g++ 12 takes about ten times as long (and several
+#             minutes per file) to compile our tests with both sanitizers.
 # and ends with one line summing meson's results over all of them:
 #   N passed, N failed[, N skipped]
 # passed = Ok + Expected Fail; failed = Fail + Timeout + Unexpected Pass, plus one for each test
