@@ -4,20 +4,23 @@
 # (the suite must stay inside 30 minutes on an idle 2-core machine):
 #   gcc       g++ -O2, build-gcc: every test, the gradient law on all 60 random graphs, the
 #             examples (built once, here);
-#   clang     clang++ -O3, build-clang: every test, the law on 8 random graphs (-Dlaw_seeds=some),
-#             the benchmarks (built once, here). Users build with -O2 and -O3, g++ and clang:
-#             between them the two configurations compile both levels and both compilers;
-#   scalar    g++ -O3, build-scalar, -Dsimd=false: the tests that run programs, the law on 8
+#   clang     clang++ -O3, build-clang: every test but the header check (tests/meson.build says
+#             why), the law on 8 random graphs (-Dlaw_seeds=some), the benchmarks (built once,
+#             here). Users build with -O2 and -O3, g++ and clang: between them the two
+#             configurations compile both levels and both compilers;
+#   scalar    g++ -O2, build-scalar, -Dsimd=false: the tests that run programs, the law on 8
 #             random graphs; not the compiler-only suites (syntax, compile_fail, static), which
-#             do not depend on the architecture;
+#             do not depend on the architecture, nor the scalar-against-SIMD comparison;
 #   sanitize  clang++, build-sanitize, AddressSanitizer (with leak checks) and UBSan at -O0 (the
-#             laws at -O1, as everywhere) with line tables only: the sanitizers find the same
-#             faults, and -O1 doubled the build (-O3 with full debug information tripled it).
-#             Runs only the tests that execute our programs (suites unit and hygiene but not
-#             syntax; no examples), and of the arithmetic laws only one random-graph and one
-#             random-chain file (-Dlaw_seeds=one): the other configurations check the arithmetic,
-#             this one memory. clang, because g++ 12 takes about ten times as long (and several
-#             minutes per file) to compile our tests with both sanitizers.
+#             laws and the threaded tests, which run many passes, at -O1) with line tables only:
+#             the sanitizers find the same faults, and -O1 doubled the build (-O3 with full debug
+#             information tripled it). Runs only the tests that execute our programs (suites unit
+#             and hygiene but not syntax; no examples), and of the arithmetic laws only one
+#             random-graph file (-Dlaw_seeds=one; no PyTorch comparison either): the other
+#             configurations check the arithmetic, this one memory. clang, because g++ 12 takes
+#             about ten times as long (and several minutes per file) to compile our tests with
+#             both sanitizers.
+# The tests are compiled with precompiled headers (tests/pch/; -Db_pch=false turns them off).
 # and ends with one line summing meson's results over all of them:
 #   N passed, N failed[, N skipped]
 # passed = Ok + Expected Fail; failed = Fail + Timeout + Unexpected Pass, plus one for each test
@@ -157,7 +160,7 @@ for c in $configs; do
     gcc)    run_config gcc g++ build-gcc -Dsimd=true -Dopt_level=2 -Dbenchmarks=disabled ;;
     clang)  run_config clang clang++ build-clang -Dsimd=true -Dlaw_seeds=some -Dexamples=false \
               -Dbenchmarks=enabled ;;
-    scalar) run_config scalar g++ build-scalar -Dsimd=false -Dlaw_seeds=some -Dexamples=false \
+    scalar) run_config scalar g++ build-scalar -Dsimd=false -Dopt_level=2 -Dlaw_seeds=some -Dexamples=false \
               -Dbenchmarks=disabled -- --no-suite syntax --no-suite compile_fail --no-suite static ;;
     # halt_on_error: UBSan only reports by default, and a report must fail the test.
     sanitize)
