@@ -351,8 +351,8 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
       const bool fused = !(o.clip_norm > 0);
       T l;
       if (fused)
-        l = pool ? threaded_batch_step<Arch, G>(*pool, p, x, t, opt, lr, *g, *pws, y)
-                 : batch_step<Arch, G>(p, x, t, opt, lr, *g, *ws, y);
+        l = pool ? threaded_batch_step<Arch, G, false>(*pool, p, x, t, opt, lr, *g, *pws, y)
+                 : batch_step<Arch, G, false>(p, x, t, opt, lr, *g, *ws, y);
       else
         l = pool ? threaded_gradient<Arch, G>(*pool, p, x, t, *g, *pws, nullptr, y)
                  : gradient_batch<Arch, Net, G>("fit", p, x, t, *g, *ws, nullptr, y);

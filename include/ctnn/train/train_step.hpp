@@ -101,11 +101,11 @@ T fused_batch_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, std::
   return loss;
 }
 
-// One sample; d.y (when not null) receives its outputs. flatten: the update is inlined into the
-// kernels' loops, as the gradient stores it replaces.
+// One sample; d.y (when not null) receives its outputs. The body, for callers that do not want
+// it flattened (fit, below).
 template <class Arch, class G, class Net, class T, class Optimizer>
-CTNN_FLATTEN T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
-                                     Optimizer& opt, double learning_rate) {
+T sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, Optimizer& opt,
+              double learning_rate) {
   workspace<Net, T, 1> ws;
   using plan = plan_of<G, T, 1>;
   using program = exec::program<G, plan>;
@@ -131,8 +131,19 @@ CTNN_FLATTEN T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, fa
   return loss;
 }
 
-template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer, class X,
-          class Tg, class Y>
+// flatten: the update is inlined into the kernels' loops, as the gradient stores it replaces.
+template <class Arch, class G, class Net, class T, class Optimizer>
+CTNN_FLATTEN T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d,
+                                 Optimizer& opt, double learning_rate) {
+  return sample_step<Arch, G>(p, d, opt, learning_rate);
+}
+
+// A batch of one sample takes the one-sample step, flattened unless Flatten is false. fit says
+// false: flattened, the step is a large function to compile (a 20-node graph's example built in
+// 15 s with it, 9 s without), and a fit's batch of one is at most the last of an epoch unless
+// batch_size is 1.
+template <class Arch, class G, bool Flatten = true, class Net, class T, std::size_t Tile,
+          class Optimizer, class X, class Tg, class Y>
 T batch_step(parameters<Net, T>& p, const X& x, const Tg& targets, Optimizer& opt,
              double learning_rate, gradient<Net, T>& scratch, workspace<Net, T, Tile>& ws,
              const Y& outputs) {
@@ -144,13 +155,16 @@ T batch_step(parameters<Net, T>& p, const X& x, const Tg& targets, Optimizer& op
     const auto d = bind<G, T>(x, targets, nullptr, outputs);
     // A batch of one takes the single-sample kernels, which read each row of W once for Wᵀδ and
     // its update together.
-    if (n == 1) return fused_sample_step<Arch, G>(p, d, opt, learning_rate);
+    if (n == 1) {
+      if constexpr (Flatten) return fused_sample_step<Arch, G>(p, d, opt, learning_rate);
+      else return sample_step<Arch, G>(p, d, opt, learning_rate);
+    }
     return fused_batch_step<Arch, G>(p, d, n, opt, learning_rate, scratch.data(), ws);
   }
 }
 
-template <class Arch, class G, class Net, class T, std::size_t Tile, class Optimizer, class X,
-          class Tg, class Y>
+template <class Arch, class G, bool Flatten = true, class Net, class T, std::size_t Tile,
+          class Optimizer, class X, class Tg, class Y>
 T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, const Tg& targets,
                       Optimizer& opt, double learning_rate, gradient<Net, T>& scratch,
                       parallel_workspace<Net, T, Tile>& pws, const Y& outputs) {
@@ -163,10 +177,14 @@ T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, cons
     const auto d = bind<G, T>(x, targets, nullptr, outputs);
     const batch_split split{n, pool.size()};
     // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
-    if (split.used() == 1)
-      return n == 1 ? fused_sample_step<Arch, G>(p, d, opt, learning_rate)
-                    : fused_batch_step<Arch, G>(p, d, n, opt, learning_rate, scratch.data(),
-                                                pws.workspace_of(0));
+    if (split.used() == 1) {
+      if (n == 1) {
+        if constexpr (Flatten) return fused_sample_step<Arch, G>(p, d, opt, learning_rate);
+        else return sample_step<Arch, G>(p, d, opt, learning_rate);
+      }
+      return fused_batch_step<Arch, G>(p, d, n, opt, learning_rate, scratch.data(),
+                                       pws.workspace_of(0));
+    }
     run_chunks(pool, split, [&](std::size_t k) {
       if (split.begin(k) == split.begin(k + 1)) return;
       chunk_objective<Arch, G>(k, split, p.data(), d,
