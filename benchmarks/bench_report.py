@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Turn the benchmark binary's JSON output into the ratio table of scripts/bench.sh.
 
-Cases are registered as "ctnn/<case>" and "eigen/<case>" (plus "fma_peak/chains:N"). For every
+Cases are registered as "ctnn/<case>" and "eigen/<case>" (plus "fma_peak/chains:N" and
+"read_peak/<net>", the bytes per second one core reads a buffer the size of <net>'s float
+weights: the bound of a one-sample forward pass, printed as GB/s). For every
 benchmark, the median over repetitions of its CPU time and counters is used (one value when the
 run had no repetitions). Prints, last, one line per case:
 
@@ -72,7 +74,10 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     context, runs = load(sys.argv[1])
-    stats = {name: summary(name, reps) for name, reps in runs.items()}
+    reads = {name: statistics.median(r["bytes_per_second"] for r in reps)
+             for name, reps in runs.items() if name.startswith("read_peak")}
+    stats = {name: summary(name, reps) for name, reps in runs.items()
+             if not name.startswith("read_peak")}
 
     peaks = {n: s for n, s in stats.items() if n.startswith("fma_peak")}
     if not peaks:
@@ -100,6 +105,8 @@ def main():
         a, e = stats["ctnn/" + c], stats["eigen/" + c]
         print(f"{display(c):<45} {a['spread']:>11.1%} {e['spread']:>12.1%} "
               f"{a['real_over_cpu']:>9.2f}")
+    for n in sorted(reads):
+        print(f"read peak {n}: {reads[n] * 1e-9:.1f} GB/s")
     print(f"bench-peak: fma_peak gflops={peak:.1f}")
     for c in cases:
         a, e = stats["ctnn/" + c], stats["eigen/" + c]
