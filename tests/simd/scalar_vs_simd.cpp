@@ -211,7 +211,7 @@ TEST_CASE_TEMPLATE("scalar and SIMD kernels agree: mish, gelu, softmax inside, w
 // derivative reads z (elu, leaky_relu) and ones that read a (tanh, sigmoid). A fourth chain
 // does the widths around 4, 8 and 16 in double. (A chain per width, 44 nets, cost the compiler
 // four times as many dense layers for the same widths.)
-using ctnn::dense, ctnn::elu, ctnn::tanh, ctnn::sigmoid, ctnn::leaky_relu;
+using ctnn::dense, ctnn::elu, ctnn::sigmoid, ctnn::leaky_relu;  // tanh: ctnn::tanh, not ::tanh
 using chain_1 = ctnn::network<ctnn::input<1>, dense<33>, ctnn::tanh, dense<2>, elu<>, dense<32>,
                               sigmoid, dense<3>, leaky_relu<>, dense<31>, ctnn::tanh, dense<4>, elu<>,
                               dense<30>, sigmoid, dense<5>, leaky_relu<>, dense<29>, ctnn::tanh,
