@@ -27,10 +27,12 @@ namespace ctnn::simd {
 
 namespace detail {
 
-// f(integral_constant<K>) for K = 0 .. N-1, unrolled.
+// f(integral_constant<K>) for K = 0 .. N-1, unrolled. always_inline, the helper and its inner
+// lambda: clang 14 left them calls, one per unrolled loop of every kernel (clang -O3, 16-32-32-1
+// one sample: forward 176 -> 53 ns, gradient 433 -> 280 ns); g++ inlined them already.
 template <std::size_t N, class F>
-inline void unrolled(F&& f) {
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
+[[gnu::always_inline]] inline void unrolled(F&& f) {
+  [&]<std::size_t... K>(std::index_sequence<K...>) __attribute__((always_inline)) {
     (f(std::integral_constant<std::size_t, K>{}), ...);
   }(std::make_index_sequence<N>{});
 }
