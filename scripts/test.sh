@@ -5,16 +5,18 @@
 #   gcc       g++ -O2, build-gcc: every test, the gradient law on 44 of the 52 random graphs
 #             (-Dlaw_seeds=most), the examples (built once, here);
 #   clang     clang++ -O3, build-clang: every test but the header check (tests/meson.build says
-#             why), the law on the other 8 random graphs and on 12 random chains
-#             (-Dlaw_seeds=some), the benchmarks (built once, here). Users build with -O2 and
-#             -O3, g++ and clang: between them the two configurations compile both levels and
-#             both compilers;
+#             why), the laws of activations and losses and the law on the other 8 random graphs
+#             (-Dlaw_seeds=some: the comparisons of two computations, random chains, scalar
+#             against SIMD kernels and PyTorch, are gcc's), the benchmarks (built once, here).
+#             Users build with -O2 and -O3, g++ and clang: between them the two configurations
+#             compile both levels and both compilers;
 #   scalar    g++ -O1, build-scalar, -Dsimd=false: the tests that run the kernels (not those that
 #             only format, read or write numbers: tests/meson.build lists them), the law on 8
-#             random graphs (-Dlaw_seeds=some); not the compiler-only suites (syntax,
-#             compile_fail, static), which do not depend on the architecture, nor the
-#             scalar-against-SIMD comparison. It checks the scalar architecture's arithmetic, not
-#             its speed: -O1 compiles in about half the time of -O3. Not -O2: g++ 12 -O2
+#             random graphs and of activations and losses (-Dlaw_seeds=some); not the
+#             compiler-only suites (syntax, compile_fail, static), which do not depend on the
+#             architecture, nor the comparisons (random chains, PyTorch). It checks the scalar
+#             architecture's arithmetic, not its speed: -O1 compiles in about half the time of
+#             -O3. Not -O2: g++ 12 -O2
 #             -march=native miscompiles the scalar build on AVX-512 machines (an aligned vector
 #             store into a misaligned stack slot in the batch input-delta kernel;
 #             io/pytorch_interop crashes), which -O1, -O3 and clang do not;
@@ -23,7 +25,8 @@
 #             the sanitizers find the same faults, and -O1 doubled the build (-O3 with full debug
 #             information tripled it). Runs only the tests that execute our programs (suites unit
 #             and hygiene but not syntax; no examples), and of the arithmetic laws only one
-#             random-graph file (-Dlaw_seeds=one; no PyTorch comparison either): the other
+#             random-graph file (-Dlaw_seeds=one; no PyTorch comparison either), whose finite
+#             differences probe one entry in seven (laws/gradcheck.hpp): the other
 #             configurations check the arithmetic, this one memory. clang, because g++ 12 takes
 #             about ten times as long (and several minutes per file) to compile our tests with
 #             both sanitizers.
