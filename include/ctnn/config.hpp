@@ -14,9 +14,9 @@
 // CTNN_NO_FLATTEN=1 leaves the one-sample passes (forward, loss_and_gradient, train_step,
 // inference) as calls between functions instead of flattening each into one body. Flattening is
 // what keeps a small net's values in registers from layer to layer (16-32-32-1 forward: 42 ns
-// flattened, 4× slower without), and it is much of what a large graph costs the compiler: g++ -O2
-// compiles examples/residual_mlp.cpp in 12.3 s, 10.8 s without (fit's one-sample step is never
-// flattened). The gradient laws set it (they check arithmetic, which flattening does not change).
+// flattened, 4× slower without), and it is much of what a large graph costs the compiler (fit's
+// one-sample step is never flattened, train/train_step.hpp says why). The gradient laws set it
+// (they check arithmetic, which flattening does not change).
 #ifndef CTNN_NO_FLATTEN
 #define CTNN_NO_FLATTEN 0
 #endif

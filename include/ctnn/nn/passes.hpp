@@ -352,11 +352,11 @@ constexpr void forward_rows(const T* p, const pass_data<G, T, DX>& d, std::size_
 // SIMD architectures run the ops' one-sample kernels (exec/sample.hpp); the scalar architecture
 // and constant evaluation take the tile path with n = 1.
 
-// The forward pass of one sample, into ws. flatten: the whole pass, kernels and activations
-// included, becomes one function, so values cross from node to node in registers.
+// The forward pass of one sample, into ws: the body, for callers that do not want it flattened
+// (fit's one-sample step), and forward_sample below.
 template <class Arch, class G, class T, bool DX, class Net>
-CTNN_FLATTEN constexpr void forward_sample(const T* p, const pass_data<G, T, DX>& d,
-                                               workspace<Net, T, 1>& ws) {
+constexpr void forward_sample_body(const T* p, const pass_data<G, T, DX>& d,
+                                   workspace<Net, T, 1>& ws) {
   const auto b = tile_at(p, d, 0, 1, ws.data());
   if constexpr (!has_sample_kernels<Arch, T>) {
     exec::program<G, plan_of<G, T, 1>>::template forward<Arch, T>(b);
@@ -365,6 +365,14 @@ CTNN_FLATTEN constexpr void forward_sample(const T* p, const pass_data<G, T, DX>
       return exec::program<G, plan_of<G, T, 1>>::template forward<simd::scalar_arch, T>(b);
     exec::sample_program<G, plan_of<G, T, 1>>::template forward<Arch, T>(b);
   }
+}
+
+// flatten: the whole pass, kernels and activations included, becomes one function, so values
+// cross from node to node in registers.
+template <class Arch, class G, class T, bool DX, class Net>
+CTNN_FLATTEN constexpr void forward_sample(const T* p, const pass_data<G, T, DX>& d,
+                                           workspace<Net, T, 1>& ws) {
+  forward_sample_body<Arch>(p, d, ws);
 }
 
 // The backward pass of one sample whose forward pass is in ws (SIMD architectures).

@@ -106,12 +106,12 @@ struct dense {
   static void vjp_sample(const T* w, const T* x, const T* dz, const Sink& gradient,
                          const Adjoint& dx) {
     const auto propagate = [&] {
-      simd::dense_backward_one<in, Out, true, Arch>(
-          w, dz, x, gradient, 0, bias_at,
-          [&](auto v, std::size_t i, auto width) { dx.template put<decltype(width)::value, Arch>(i, v); });
+      simd::dense_backward_one<in, Out, true, Arch>(w, dz, x, gradient, 0, bias_at,
+                                                    simd::to_sink<Arch, Adjoint>{dx});
     };
     const auto keep = [&] {
-      simd::dense_backward_one<in, Out, false, Arch>(w, dz, x, gradient, 0, bias_at, [](auto...) {});
+      simd::dense_backward_one<in, Out, false, Arch>(w, dz, x, gradient, 0, bias_at,
+                                                     simd::to_nowhere{});
     };
     if constexpr (simd::always_active<Adjoint>()) propagate();
     else if constexpr (simd::never_active<Adjoint>()) keep();

@@ -90,6 +90,22 @@ struct skip_sink {
   constexpr void put(std::size_t, const V&) const {}
 };
 
+// dense_backward_one's finish(pack, i, width): the packs of δx to sink S, or nowhere. Named types,
+// not lambdas, so that dense nodes of one shape share one instantiation of the kernel (a lambda
+// is a new type in every node's vjp).
+template <class Arch, class S>
+struct to_sink {
+  const S& sink;
+  template <class V, class Width>
+  constexpr void operator()(const V& v, std::size_t i, Width) const {
+    sink.template put<Width::value, Arch>(i, v);
+  }
+};
+struct to_nowhere {
+  template <class... A>
+  constexpr void operator()(const A&...) const {}
+};
+
 // Whether a sink of type S always (never) wants its values, known at compile time: a kernel can
 // then leave out the branch that skips the product (or the product). Wrappers inherit their inner
 // sink's.

@@ -115,7 +115,7 @@ T sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, Optimizer&
   const auto b = tile_at(p.data(), d, 0, 1, ws.data());
   T loss;
   if constexpr (has_sample_kernels<Arch, T>) {
-    forward_sample<Arch>(p.data(), d, ws);
+    forward_sample_body<Arch>(p.data(), d, ws);
     loss = static_cast<T>(program::template objective<Arch, T>(b));
     copy_sample_outputs<program>(b, d);
   } else {
@@ -140,8 +140,10 @@ CTNN_FLATTEN T fused_sample_step(parameters<Net, T>& p, const pass_data<G, T, fa
 
 // The one-sample step, flattened unless Flatten is false. fit says false: flattened, the step is
 // a large function to compile (the 20-node graph example built in 14.8 s with it, 12.0 s
-// without, g++ -O2), and a fit's batch of one is at most the last of an epoch unless batch_size
-// is 1; unflattened it is 3% slower on 784-128-10.
+// without, g++ -O2; 10.4-10.8 s against 12.3-12.6 s once its forward pass was not flattened
+// either), and a fit's batch of one is at most the last of an epoch unless batch_size is 1. With
+// Adam, g++ -O2: 16-32-32-1 750-810 ns against train_step's 645-675 ns, 784-128-10 28 µs
+// against 23 µs (the forward pass flattened inside it was slower: 930 ns on 16-32-32-1).
 template <class Arch, class G, bool Flatten, class Net, class T, class Optimizer>
 T one_sample_step(parameters<Net, T>& p, const pass_data<G, T, false>& d, Optimizer& opt,
                   double learning_rate) {
