@@ -20,6 +20,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../config.hpp"
 #include "pack.hpp"
 #include "sink.hpp"
 
@@ -195,7 +196,7 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
   constexpr std::size_t L = traits::lanes;
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
 
-  detail::unrolled<(Out + L - 1) / L>([&](auto k) {
+  detail::unrolled<(Out + L - 1) / L>([&](auto k) CTNN_INLINE_LAMBDA {
     constexpr std::size_t o = decltype(k)::value * L;
     constexpr std::size_t width = detail::pack_width<Out, L>(decltype(k)::value);
     sink.template put<width, Arch>(b_at + o, detail::load_part<width, Arch>(delta + o));
@@ -214,20 +215,20 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
   // part pack) are known at compile time, j0 is not, so that every chunk of J whole packs runs
   // the same code (a 784-wide layer would otherwise be 13 copies of the row loop, which is what
   // a flattened one-sample training step spends most of its compile time on).
-  auto chunk = [&](std::size_t j0, auto count, auto last) {
+  auto chunk = [&](std::size_t j0, auto count, auto last) CTNN_INLINE_LAMBDA {
     constexpr std::size_t n = decltype(count)::value;
     constexpr bool ends_row = decltype(last)::value;
     P xv[n];
     P acc[G][n];
-    detail::unrolled<n>([&](auto jj) {
+    detail::unrolled<n>([&](auto jj) CTNN_INLINE_LAMBDA {
       constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
       xv[jj] = traits::pin(detail::load_part<width, Arch>(x + (j0 + jj) * L));
       for (std::size_t g = 0; g < G; ++g) acc[g][jj] = traits::broadcast(T(0));
     });
     // Row r: ∂W_r = δ_r x and, when propagating, acc += δ_r W_r.
-    auto row = [&](std::size_t r, std::size_t g) {
+    auto row = [&](std::size_t r, std::size_t g) CTNN_INLINE_LAMBDA {
       const P d = traits::broadcast(delta[r]);
-      detail::unrolled<n>([&](auto jj) {
+      detail::unrolled<n>([&](auto jj) CTNN_INLINE_LAMBDA {
         constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
         const std::size_t i = (j0 + jj) * L;
         if constexpr (Propagate) {
@@ -241,21 +242,23 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
     // layers are unrolled whole: as a loop of few trips, GCC keeps some accumulators on the
     // stack, and every trip then waits for their store to reach the next load.
     if constexpr (Out * n <= 64) {
-      detail::unrolled<grouped_end / G>([&](auto k) {
-        detail::unrolled<G>([&](auto g) { row(decltype(k)::value * G + g, g); });
+      detail::unrolled<grouped_end / G>([&](auto k) CTNN_INLINE_LAMBDA {
+        detail::unrolled<G>(
+            [&](auto g) CTNN_INLINE_LAMBDA { row(decltype(k)::value * G + g, g); });
       });
     } else {
       for (std::size_t r = 0; r < grouped_end; r += G)
-        detail::unrolled<G>([&](auto g) { row(r + g, g); });
+        detail::unrolled<G>([&](auto g) CTNN_INLINE_LAMBDA { row(r + g, g); });
     }
-    detail::unrolled<Out - grouped_end>([&](auto g) { row(grouped_end + g, g); });
+    detail::unrolled<Out - grouped_end>(
+        [&](auto g) CTNN_INLINE_LAMBDA { row(grouped_end + g, g); });
     if constexpr (Propagate) {
-      detail::unrolled<n>([&](auto jj) {
+      detail::unrolled<n>([&](auto jj) CTNN_INLINE_LAMBDA {
         constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
         // Pairwise sum of the G group accumulators, unrolled (indices known at compile time).
-        detail::unrolled<std::bit_width(G - 1)>([&](auto level) {
+        detail::unrolled<std::bit_width(G - 1)>([&](auto level) CTNN_INLINE_LAMBDA {
           constexpr std::size_t step = std::size_t(1) << decltype(level)::value;
-          detail::unrolled<G>([&](auto g) {
+          detail::unrolled<G>([&](auto g) CTNN_INLINE_LAMBDA {
             if constexpr (g % (2 * step) == 0 && g + step < G) acc[g][jj] += acc[g + step][jj];
           });
         });
