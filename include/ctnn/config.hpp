@@ -28,7 +28,7 @@
 
 // CTNN_INLINE_LAMBDA: the lambdas inside the one-sample backward kernel (simd/matvec.hpp),
 // always_inline with clang. clang 14's flatten inlines only the calls written in the flattened
-// function and left these as calls (clang -O3, 16-32-32-1 gradient: 0.8x -> 1.3x Eigen); g++
+// function and left these as calls (clang -O3, 16-32-32-1 gradient: 0.8x -> 1.1-1.4x Eigen); g++
 // inlines them already, and at -O1 (the laws) forcing it would copy each row loop once per row
 // of a group. Off with CTNN_NO_FLATTEN, which asks for calls, and without optimisation (-O0:
 // forced inlining there made the sanitizer build of the tests take 1.4x as long to compile).
