@@ -41,36 +41,55 @@ struct plot_panel {
 
 namespace detail {
 
-inline std::string svg_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
+// The SVG text, appended piece by piece: `out << "<line x1=\"" << fixed2{x} << ...`. Every
+// program that plots compiles the writer below, so each piece is one call into a small
+// out-of-line function: chains of std::string operator+ inlined a temporary string per piece
+// (the writer was 19 KB of machine code, the largest function of a program that trains a net).
+struct svg_out {
+  std::string text;
+};
+struct fixed2 {  // coordinates: two decimals
+  double v;
+};
+struct whole {  // the canvas size
+  double v;
+};
+struct label {  // tick labels and axis ranges: up to 6 significant digits, -0 and 1e-13 as 0
+  double v;
+};
+struct escaped {  // user text: & < > " escaped
+  std::string_view text;
+};
+
+[[gnu::noinline]] inline svg_out& operator<<(svg_out& out, std::string_view text) {
+  out.text.append(text);
+  return out;
 }
 
-inline std::string svg_int(double v) {
+[[gnu::noinline]] inline svg_out& print_number(svg_out& out, const char* format, double v) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  return buf;
+  const int n = std::snprintf(buf, sizeof buf, format, v);
+  out.text.append(buf, static_cast<std::size_t>(std::clamp(n, 0, int(sizeof buf) - 1)));
+  return out;
 }
 
-inline std::string svg_label(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", std::abs(v) < 1e-12 ? 0.0 : v);
-  return buf;
+inline svg_out& operator<<(svg_out& out, fixed2 x) { return print_number(out, "%.2f", x.v); }
+inline svg_out& operator<<(svg_out& out, whole x) { return print_number(out, "%.0f", x.v); }
+inline svg_out& operator<<(svg_out& out, label x) {
+  return print_number(out, "%.6g", std::abs(x.v) < 1e-12 ? 0.0 : x.v);
 }
 
-inline std::string svg_escape(std::string_view text) {
-  std::string s;
-  for (char c : text) {
+[[gnu::noinline]] inline svg_out& operator<<(svg_out& out, escaped x) {
+  for (char c : x.text) {
     switch (c) {
-      case '&': s += "&amp;"; break;
-      case '<': s += "&lt;"; break;
-      case '>': s += "&gt;"; break;
-      case '"': s += "&quot;"; break;
-      default: s += c;
+      case '&': out.text += "&amp;"; break;
+      case '<': out.text += "&lt;"; break;
+      case '>': out.text += "&gt;"; break;
+      case '"': out.text += "&quot;"; break;
+      default: out.text += c;
     }
   }
-  return s;
+  return out;
 }
 
 // A round step (1, 2, 2.5 or 5 times a power of ten) that cuts `range` into about `parts`.
@@ -101,21 +120,21 @@ inline axis nice_axis(double low, double high, double parts = 5) {
 
 // The SVG text of panels laid out side by side; x runs over epochs 1..n.
 inline std::string svg_line_charts(std::span<const plot_panel> panels, std::string_view title) {
+  using detail::escaped, detail::fixed2, detail::label, detail::whole;
   constexpr double panel_w = 460, panel_h = 340, left = 64, right = 16, top = 56, bottom = 64;
   constexpr double plot_w = panel_w - left - right, plot_h = panel_h - top - bottom;
   const double width = panel_w * double(std::max<std::size_t>(panels.size(), 1));
   const double height = panel_h;
-  std::string s;
-  s += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  s += "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" + detail::svg_int(width) +
-       "\" height=\"" + detail::svg_int(height) + "\" viewBox=\"0 0 " + detail::svg_int(width) + " " +
-       detail::svg_int(height) + "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  s += "<title>" + detail::svg_escape(title) + "</title>\n";
-  s += "<rect x=\"0\" y=\"0\" width=\"" + detail::svg_int(width) + "\" height=\"" +
-       detail::svg_int(height) + "\" fill=\"white\"/>\n";
-  s += "<text x=\"" + detail::svg_number(width / 2) +
-       "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">" + detail::svg_escape(title) +
-       "</text>\n";
+  detail::svg_out out;
+  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+  out << "<svg xmlns=\"http://www.w3.org/2000/svg\" version=\"1.1\" width=\"" << whole{width}
+      << "\" height=\"" << whole{height} << "\" viewBox=\"0 0 " << whole{width} << " "
+      << whole{height} << "\" font-family=\"sans-serif\" font-size=\"12\">\n";
+  out << "<title>" << escaped{title} << "</title>\n";
+  out << "<rect x=\"0\" y=\"0\" width=\"" << whole{width} << "\" height=\"" << whole{height}
+      << "\" fill=\"white\"/>\n";
+  out << "<text x=\"" << fixed2{width / 2} << "\" y=\"20\" text-anchor=\"middle\" font-size=\"15\">"
+      << escaped{title} << "</text>\n";
 
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const plot_panel& panel = panels[k];
@@ -135,61 +154,60 @@ inline std::string svg_line_charts(std::span<const plot_panel> panels, std::stri
     const auto px = [&](double epoch) { return ox + plot_w * (epoch - x_low) / (x_high - x_low); };
     const auto py = [&](double v) { return oy + plot_h * (1 - (v - y.low) / (y.high - y.low)); };
 
-    s += "<g class=\"panel\" data-x-min=\"" + detail::svg_label(x_low) + "\" data-x-max=\"" +
-         detail::svg_label(x_high) + "\" data-y-min=\"" + detail::svg_label(y.low) +
-         "\" data-y-max=\"" + detail::svg_label(y.high) + "\">\n";
-    s += "<text x=\"" + detail::svg_number(ox + plot_w / 2) + "\" y=\"" + detail::svg_number(oy - 12) +
-         "\" text-anchor=\"middle\" font-size=\"13\">" + detail::svg_escape(panel.title) + "</text>\n";
-    s += "<rect class=\"plot-area\" x=\"" + detail::svg_number(ox) + "\" y=\"" + detail::svg_number(oy) +
-         "\" width=\"" + detail::svg_number(plot_w) + "\" height=\"" + detail::svg_number(plot_h) +
-         "\" fill=\"none\" stroke=\"#888\"/>\n";
+    out << "<g class=\"panel\" data-x-min=\"" << label{x_low} << "\" data-x-max=\"" << label{x_high}
+        << "\" data-y-min=\"" << label{y.low} << "\" data-y-max=\"" << label{y.high} << "\">\n";
+    out << "<text x=\"" << fixed2{ox + plot_w / 2} << "\" y=\"" << fixed2{oy - 12}
+        << "\" text-anchor=\"middle\" font-size=\"13\">" << escaped{panel.title} << "</text>\n";
+    out << "<rect class=\"plot-area\" x=\"" << fixed2{ox} << "\" y=\"" << fixed2{oy} << "\" width=\""
+        << fixed2{plot_w} << "\" height=\"" << fixed2{plot_h} << "\" fill=\"none\" stroke=\"#888\"/>\n";
     // Grid lines and tick labels.
     const auto y_ticks = static_cast<std::size_t>(std::llround((y.high - y.low) / y.step));
     for (std::size_t t = 0; t <= y_ticks; ++t) {
       const double v = y.low + double(t) * y.step, yy = py(v);
-      s += "<line x1=\"" + detail::svg_number(ox) + "\" y1=\"" + detail::svg_number(yy) + "\" x2=\"" +
-           detail::svg_number(ox + plot_w) + "\" y2=\"" + detail::svg_number(yy) +
-           "\" stroke=\"#ddd\"/>\n";
-      s += "<text class=\"y-tick\" x=\"" + detail::svg_number(ox - 6) + "\" y=\"" +
-           detail::svg_number(yy + 4) + "\" text-anchor=\"end\">" + detail::svg_label(v) + "</text>\n";
+      out << "<line x1=\"" << fixed2{ox} << "\" y1=\"" << fixed2{yy} << "\" x2=\"" << fixed2{ox + plot_w}
+          << "\" y2=\"" << fixed2{yy} << "\" stroke=\"#ddd\"/>\n";
+      out << "<text class=\"y-tick\" x=\"" << fixed2{ox - 6} << "\" y=\"" << fixed2{yy + 4}
+          << "\" text-anchor=\"end\">" << label{v} << "</text>\n";
     }
     for (double e = x_low; e <= x_high + 1e-9; e += x_step) {
       if (e < 1) continue;  // no epoch 0
-      s += "<text class=\"x-tick\" x=\"" + detail::svg_number(px(e)) + "\" y=\"" +
-           detail::svg_number(oy + plot_h + 16) + "\" text-anchor=\"middle\">" +
-           detail::svg_label(e) + "</text>\n";
+      out << "<text class=\"x-tick\" x=\"" << fixed2{px(e)} << "\" y=\"" << fixed2{oy + plot_h + 16}
+          << "\" text-anchor=\"middle\">" << label{e} << "</text>\n";
     }
-    s += "<text x=\"" + detail::svg_number(ox + plot_w / 2) + "\" y=\"" +
-         detail::svg_number(oy + plot_h + 34) + "\" text-anchor=\"middle\">epoch</text>\n";
+    out << "<text x=\"" << fixed2{ox + plot_w / 2} << "\" y=\"" << fixed2{oy + plot_h + 34}
+        << "\" text-anchor=\"middle\">epoch</text>\n";
     // The curves, with a dot per epoch (a one-epoch fit is only a dot).
     for (std::size_t i = 0; i < panel.series.size(); ++i) {
       const plot_series& series = panel.series[i];
-      std::string points, dots;
+      const auto finite = [](double v) { return std::isfinite(v); };
+      if (std::none_of(series.values.begin(), series.values.end(), finite)) continue;
+      const std::string_view dash = series.dashed ? " stroke-dasharray=\"6 4\"" : "";
+      out << "<polyline class=\"series\" data-series=\"" << escaped{series.name} << "\" points=\"";
+      const char* separator = "";
       for (std::size_t e = 0; e < series.values.size(); ++e) {
-        const double v = series.values[e];
-        if (!std::isfinite(v)) continue;
-        const std::string cx = detail::svg_number(px(double(e + 1))), cy = detail::svg_number(py(v));
-        points += (points.empty() ? "" : " ") + cx + "," + cy;
-        dots += "<circle cx=\"" + cx + "\" cy=\"" + cy + "\" r=\"2.5\" fill=\"" + series.color + "\"/>";
+        if (!finite(series.values[e])) continue;
+        out << separator << fixed2{px(double(e + 1))} << "," << fixed2{py(series.values[e])};
+        separator = " ";
       }
-      if (points.empty()) continue;
-      s += "<polyline class=\"series\" data-series=\"" + detail::svg_escape(series.name) +
-           "\" points=\"" + points + "\" fill=\"none\" stroke=\"" + series.color +
-           "\" stroke-width=\"2\"" + (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
-      s += dots + "\n";
+      out << "\" fill=\"none\" stroke=\"" << series.color << "\" stroke-width=\"2\"" << dash << "/>\n";
+      for (std::size_t e = 0; e < series.values.size(); ++e) {
+        if (!finite(series.values[e])) continue;
+        out << "<circle cx=\"" << fixed2{px(double(e + 1))} << "\" cy=\"" << fixed2{py(series.values[e])}
+            << "\" r=\"2.5\" fill=\"" << series.color << "\"/>";
+      }
+      out << "\n";
       // Legend entry, under the axis.
       const double lx = ox + double(i) * (plot_w / 2), ly = oy + plot_h + 52;
-      s += "<line x1=\"" + detail::svg_number(lx) + "\" y1=\"" + detail::svg_number(ly - 4) +
-           "\" x2=\"" + detail::svg_number(lx + 24) + "\" y2=\"" + detail::svg_number(ly - 4) +
-           "\" stroke=\"" + series.color + "\" stroke-width=\"2\"" +
-           (series.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
-      s += "<text x=\"" + detail::svg_number(lx + 30) + "\" y=\"" + detail::svg_number(ly) + "\">" +
-           detail::svg_escape(series.name) + "</text>\n";
+      out << "<line x1=\"" << fixed2{lx} << "\" y1=\"" << fixed2{ly - 4} << "\" x2=\"" << fixed2{lx + 24}
+          << "\" y2=\"" << fixed2{ly - 4} << "\" stroke=\"" << series.color << "\" stroke-width=\"2\"" << dash
+          << "/>\n";
+      out << "<text x=\"" << fixed2{lx + 30} << "\" y=\"" << fixed2{ly} << "\">" << escaped{series.name}
+          << "</text>\n";
     }
-    s += "</g>\n";
+    out << "</g>\n";
   }
-  s += "</svg>\n";
-  return s;
+  out << "</svg>\n";
+  return std::move(out.text);
 }
 
 // The loss panel, and the accuracy panel when any accuracy was measured.
