@@ -139,8 +139,18 @@ T convert_idx_value(const byte_stream& in, idx_type type, double v, std::uint64_
   return t;
 }
 
-template <std::floating_point T>
-idx_array<T> read_idx_from(byte_stream& in) {
+// An IDX header, checked against the data that follows where the size is known; `declared`
+// states it for the errors about the data.
+struct idx_header {
+  idx_type type = idx_type::unsigned_byte;
+  std::vector<std::size_t> dims;
+  std::uint64_t count = 0, header_size = 0, data_size = 0;
+  std::string declared;
+};
+
+// Not a template: the header checks are the same for every value type, and every program that
+// reads an IDX file compiles them (value_size: the bytes of one value as stored in memory).
+inline idx_header read_idx_header(byte_stream& in, std::size_t value_size) {
   unsigned char magic[4];
   const std::size_t got = in.read(magic, 4);
   if (got < 4)
@@ -160,14 +170,14 @@ idx_array<T> read_idx_from(byte_stream& in) {
   if (ndims == 0)
     in.fail(in.at_byte(3), "the header declares 0 dimensions; an IDX array needs at least 1");
 
-  idx_array<T> out;
-  out.type = static_cast<idx_type>(magic[2]);
-  const std::uint64_t header_size = 4 + 4 * std::uint64_t{ndims};
+  idx_header h;
+  h.type = static_cast<idx_type>(magic[2]);
+  h.header_size = 4 + 4 * std::uint64_t{ndims};
   unsigned char dim_bytes[4 * 255];
   const std::size_t dims_got = in.read(dim_bytes, 4 * ndims);
   if (dims_got < 4 * ndims)
     in.fail(in.at_byte(4 + dims_got), "the data ends inside the header: " + std::to_string(ndims) +
-                                          " dimensions need " + std::to_string(header_size) +
+                                          " dimensions need " + std::to_string(h.header_size) +
                                           " header bytes, only " + std::to_string(4 + dims_got) +
                                           " are present (truncated file)");
 
@@ -176,55 +186,73 @@ idx_array<T> read_idx_from(byte_stream& in) {
   bool overflow = false;
   for (std::size_t i = 0; i < ndims; ++i) {
     const std::uint64_t d = big_endian(dim_bytes + 4 * i, 4);
-    out.dims.push_back(static_cast<std::size_t>(d));
+    h.dims.push_back(static_cast<std::size_t>(d));
     if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / d) overflow = true;
     if (!overflow) count *= d;
   }
   if (overflow || count > std::numeric_limits<std::uint64_t>::max() / type_size ||
-      count > std::numeric_limits<std::size_t>::max() / sizeof(T))
-    in.fail(in.at_byte(4), "the dimensions " + dims_text(out.dims) +
+      count > std::numeric_limits<std::size_t>::max() / value_size)
+    in.fail(in.at_byte(4), "the dimensions " + dims_text(h.dims) +
                                " declare more values than can be stored (their product overflows): "
                                "the header is corrupt");
-  const std::uint64_t data_size = count * type_size;
-  const std::string declared = "the header declares " + dims_text(out.dims) + " = " +
-                               std::to_string(count) + " values of " + idx_type_name(out.type) +
-                               ", " + std::to_string(data_size) + " bytes after the " +
-                               std::to_string(header_size) + "-byte header";
+  h.count = count;
+  h.data_size = count * type_size;
+  h.declared = "the header declares " + dims_text(h.dims) + " = " + std::to_string(count) +
+               " values of " + idx_type_name(h.type) + ", " + std::to_string(h.data_size) +
+               " bytes after the " + std::to_string(h.header_size) + "-byte header";
 
   // A plain file's size is known: check it before allocating (a corrupt header can claim a lot).
   if (in.plain_size() != UINT64_MAX) {
-    if (in.plain_size() < header_size + data_size)
-      in.fail("", declared + ", but the file has only " +
-                      std::to_string(in.plain_size() - header_size) +
+    if (in.plain_size() < h.header_size + h.data_size)
+      in.fail("", h.declared + ", but the file has only " +
+                      std::to_string(in.plain_size() - h.header_size) +
                       " bytes of data (truncated file, or wrong dimensions)");
-    if (in.plain_size() > header_size + data_size)
-      in.fail(in.at_byte(header_size + data_size),
-              declared + ", but " + std::to_string(in.plain_size() - header_size - data_size) +
+    if (in.plain_size() > h.header_size + h.data_size)
+      in.fail(in.at_byte(h.header_size + h.data_size),
+              h.declared + ", but " +
+                  std::to_string(in.plain_size() - h.header_size - h.data_size) +
                   " more bytes follow (trailing garbage, or wrong dimensions)");
-    out.values.reserve(static_cast<std::size_t>(count));
   }
+  return h;
+}
+
+[[noreturn]] inline void fail_idx_data_ends(const byte_stream& in, const idx_header& h,
+                                            std::uint64_t got) {
+  in.fail("", h.declared + ", but the data ends after " + std::to_string(got) +
+                  " bytes (truncated file, or wrong dimensions)");
+}
+
+inline void check_idx_end(byte_stream& in, const idx_header& h) {
+  if (!in.at_end())
+    in.fail(in.at_byte(h.header_size + h.data_size),
+            h.declared + ", but more data follows (trailing garbage, or wrong dimensions)");
+}
+
+template <std::floating_point T>
+idx_array<T> read_idx_from(byte_stream& in) {
+  idx_header h = read_idx_header(in, sizeof(T));
+  idx_array<T> out;
+  out.type = h.type;
+  out.dims = std::move(h.dims);
+  if (in.plain_size() != UINT64_MAX) out.values.reserve(static_cast<std::size_t>(h.count));
 
   // Convert chunk by chunk: no second copy of the raw bytes, and gzip data is only stored once it
   // has really been decompressed. The chunk is a multiple of every type size.
+  const std::size_t type_size = idx_type_size(static_cast<std::uint8_t>(h.type));
   std::vector<unsigned char> chunk(std::size_t{1} << 16);
-  std::uint64_t remaining = data_size;
-  std::uint64_t offset = header_size;
+  std::uint64_t remaining = h.data_size;
+  std::uint64_t offset = h.header_size;
   while (remaining > 0) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(remaining, chunk.size()));
     const std::size_t n = in.read(chunk.data(), want);
-    if (n < want)
-      in.fail("", declared + ", but the data ends after " +
-                      std::to_string(data_size - remaining + n) +
-                      " bytes (truncated file, or wrong dimensions)");
+    if (n < want) fail_idx_data_ends(in, h, h.data_size - remaining + n);
     for (std::size_t i = 0; i < n; i += type_size, offset += type_size)
       out.values.push_back(
           convert_idx_value<T>(in, out.type, idx_value(out.type, chunk.data() + i), offset));
     remaining -= n;
   }
-  if (!in.at_end())
-    in.fail(in.at_byte(header_size + data_size),
-            declared + ", but more data follows (trailing garbage, or wrong dimensions)");
+  check_idx_end(in, h);
   return out;
 }
 
