@@ -9,7 +9,7 @@
 // template instance they hold (ctnn's, xsimd's, the standard library's) stays private to its
 // library and cannot stand in for another library's copy compiled for a different set.
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/inference.hpp>
 #include <span>
 
 namespace dispatch_example {

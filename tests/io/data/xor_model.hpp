@@ -2,7 +2,7 @@
 // Regenerate it from the model rather than editing it.
 #pragma once
 
-#include <ctnn/ctnn.hpp>
+#include <ctnn/inference.hpp>
 #include <limits>
 
 namespace xor_model {
