@@ -1,5 +1,6 @@
 #pragma once
-// ctnn: compile-time neural networks. The one public entry header.
+// ctnn: compile-time neural networks. The public entry header: the whole library (a program
+// that only runs a net can include inference.hpp instead).
 //
 //   #include <ctnn/ctnn.hpp>
 //   using net = ctnn::network<ctnn::input<2>, ctnn::dense<8>, ctnn::tanh, ctnn::dense<1>, ctnn::sigmoid>;
