@@ -26,33 +26,19 @@ constexpr void require_batch(const char* where, std::size_t samples) {
 // `values` must be exactly `samples` rows of `width` values each.
 constexpr void require_rows(const char* where, const char* buffer, std::size_t values,
                          std::size_t samples, std::size_t width) {
-  if (values != samples * width) {
-    // Appended, not a chain of operator+: inlined into a pass, GCC 12 warns falsely
-    // (-Warray-bounds, GCC bug 105329) about moving the chain's temporaries.
-    std::string m(buffer);
-    m += " holds ";
-    m += std::to_string(values);
-    m += " values, expected ";
-    m += std::to_string(samples);
-    m += " samples x ";
-    m += std::to_string(width);
-    m += " = ";
-    m += std::to_string(samples * width);
-    contract_failed(where, m);
-  }
+  if (values != samples * width)
+    contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
+                               " values, expected " + std::to_string(samples) + " samples x " +
+                               std::to_string(width) + " = " + std::to_string(samples * width));
 }
 
 // The input buffer defines the batch size, so it must hold a whole number of samples.
 constexpr std::size_t samples_in(const char* where, const char* buffer, std::size_t values,
                               std::size_t width) {
-  if (values % width != 0) {
-    std::string m(buffer);  // appended: see require_rows
-    m += " holds ";
-    m += std::to_string(values);
-    m += " values, which is not a whole number of samples of width ";
-    m += std::to_string(width);
-    contract_failed(where, m);
-  }
+  if (values % width != 0)
+    contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
+                               " values, which is not a whole number of samples of width " +
+                               std::to_string(width));
   require_batch(where, values / width);
   return values / width;
 }

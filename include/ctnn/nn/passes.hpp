@@ -189,9 +189,7 @@ constexpr void require_buffers(const char* where, const char* what, const std::a
     if (N == 1) {
       require_rows(where, what, got[k], n, widths[k]);
     } else {
-      std::string name(what);  // appended: see require_rows (detail/contract.hpp)
-      name += " ";
-      name += std::to_string(k);
+      const std::string name = std::string(what) + " " + std::to_string(k);
       require_rows(where, name.c_str(), got[k], n, widths[k]);
     }
   }
@@ -207,9 +205,7 @@ constexpr void require_optional_buffers(const char* where, const char* what,
     if (N == 1) {
       require_rows(where, what, got[k], n, widths[k]);
     } else {
-      std::string name(what);  // appended: see require_rows (detail/contract.hpp)
-      name += " ";
-      name += std::to_string(k);
+      const std::string name = std::string(what) + " " + std::to_string(k);
       require_rows(where, name.c_str(), got[k], n, widths[k]);
     }
   }
