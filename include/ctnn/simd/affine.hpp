@@ -31,7 +31,7 @@ constexpr void dot_accumulators(const T* w, const T* a, std::size_t a_stride,
   for (std::size_t s = 0; s < SB; ++s)
     for (std::size_t o = 0; o < OB; ++o) acc[s][o] = traits::broadcast(T(0));
   for (std::size_t i = 0; i < vector_end; i += L) {
-    P wv[OB];
+    alignas(local_alignment<P>) P wv[OB];
     for (std::size_t o = 0; o < OB; ++o) wv[o] = traits::pin(traits::load(w + o * In + i));
     for (std::size_t s = 0; s < SB; ++s) {
       const P av = traits::pin(traits::load(a + s * a_stride + i));
@@ -61,9 +61,9 @@ template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   static_assert(L > 1 && (SB * OB) % L == 0);
-  P acc[SB][OB];
+  alignas(local_alignment<P>) P acc[SB][OB];
   dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
-  P flat[SB * OB];
+  alignas(local_alignment<P>) P flat[SB * OB];
   for (std::size_t s = 0; s < SB; ++s)
     for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
   for (std::size_t k = 0; k < SB * OB / L; ++k) sums[k] = traits::sum_rows(flat + k * L);
@@ -77,14 +77,14 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   if constexpr (L > 1 && (SB * OB) % L == 0) {
-    P packs[SB * OB / L];
+    alignas(local_alignment<P>) P packs[SB * OB / L];
     dot_sums<SB, OB, In, Arch>(w, a, a_stride, packs);
     alignas(64) T sums[SB * OB];
     for (std::size_t k = 0; k < SB * OB / L; ++k) traits::store(sums + k * L, packs[k]);
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t o = 0; o < OB; ++o) out[s][o] = sums[s * OB + o];
   } else {
-    P acc[SB][OB];
+    alignas(local_alignment<P>) P acc[SB][OB];
     dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
     for (std::size_t s = 0; s < SB; ++s)
       for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
@@ -102,19 +102,19 @@ constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size
   constexpr std::size_t blocked_end = Out - Out % OB;
   for (std::size_t o = 0; o < blocked_end; o += OB) {
     if constexpr (is_avx512<Arch> && (SB * OB) % L == 0) {
-      P sums[SB * OB / L];
+      alignas(local_alignment<P>) P sums[SB * OB / L];
       dot_sums<SB, OB, In, Arch>(w + o * In, a, a_stride, sums);
       for (std::size_t k = 0; k < SB * OB / L; ++k)
         avx512_add_store_quads(z + k * L / OB * Out + o, Out, sums[k], b + o);
     } else {
-      T block[SB][OB];
+      alignas(local_alignment<T>) T block[SB][OB];
       dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
       for (std::size_t s = 0; s < SB; ++s)
         for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
     }
   }
   for (std::size_t o = blocked_end; o < Out; ++o) {
-    T block[SB][1];
+    alignas(local_alignment<T>) T block[SB][1];
     dot_block<SB, 1, In, Arch>(w + o * In, a, a_stride, block);
     for (std::size_t s = 0; s < SB; ++s) z[s * Out + o] = block[s][0] + b[o];
   }
@@ -131,7 +131,7 @@ void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
   constexpr std::size_t vector_end = In - In % L;
   constexpr std::size_t blocked_end = Out - Out % L;
   for (std::size_t o = 0; o < blocked_end; o += L) {
-    P acc[L];
+    alignas(local_alignment<P>) P acc[L];
     for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
     for (std::size_t i = 0; i < vector_end; i += L) {
       const P av = traits::pin(traits::load(a + i));
@@ -169,13 +169,13 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   static_assert(Width == L || V == 1);
-  P acc[R][V];
+  alignas(local_alignment<P>) P acc[R][V];
   for (std::size_t r = 0; r < R; ++r)
     for (std::size_t v = 0; v < V; ++v)
       acc[r][v] = accumulate ? load_part<Width, Arch>(c_in + c_at + r * c_row + v * L)
                              : traits::broadcast(T(0));
   for (std::size_t k = 0; k < k_count; ++k) {
-    P yv[V];
+    alignas(local_alignment<P>) P yv[V];
     for (std::size_t v = 0; v < V; ++v)
       yv[v] = traits::pin(load_part<Width, Arch>(y + k * y_k + v * L));
     for (std::size_t r = 0; r < R; ++r) {

@@ -41,7 +41,7 @@ void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
     // then In / 4 long), never more than the columns.
     constexpr std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
     constexpr std::size_t A = by_units < In ? by_units : In;
-    P acc[A][n];
+    alignas(local_alignment<P>) P acc[A][n];
     detail::unrolled<n>([&](auto k) {
       acc[0][k] = traits::load(b + (k0 + k) * L);
       detail::unrolled<A - 1>([&](auto c) { acc[c + 1][k] = traits::broadcast(T(0)); });

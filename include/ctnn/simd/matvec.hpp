@@ -51,7 +51,7 @@ inline constexpr std::size_t pack_width(std::size_t j) {
 template <class T, class Arch, std::size_t N>
 struct vector_packs {
   static constexpr std::size_t count = (N + pack_traits<T, Arch>::lanes - 1) / pack_traits<T, Arch>::lanes;
-  pack<T, Arch> v[count];
+  alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> v[count];
 };
 
 template <std::size_t N, class Arch, class T>
@@ -97,7 +97,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
     constexpr std::size_t pair_end = full_end - full_end % (2 * L);
     constexpr std::size_t G = 8;
     auto group = [&]<std::size_t Rows>(std::size_t r0, std::integral_constant<std::size_t, Rows>) {
-      pack<T, Arch> even[Rows], odd[Rows];
+      alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> even[Rows], odd[Rows];
       for (std::size_t r = 0; r < Rows; ++r) {
         even[r] = load_part<L, Arch>(w + (r0 + r) * In) * x.v[0];
         odd[r] = load_part<L, Arch>(w + (r0 + r) * In + L) * x.v[1];
@@ -131,7 +131,7 @@ template <std::size_t In, std::size_t R, class Activation, class Arch, class T>
 inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T, Arch, In>& x,
                                    T* z, T* a) {
   using traits = pack_traits<T, Arch>;
-  pack<T, Arch> acc[traits::lanes];
+  alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> acc[traits::lanes];
   row_products<In, R, Arch>(w, x, acc);
   pack<T, Arch> sums;
   if constexpr (R == 1) sums = traits::broadcast(traits::sum(acc[0]));
@@ -218,8 +218,8 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
   auto chunk = [&](std::size_t j0, auto count, auto last) CTNN_INLINE_LAMBDA {
     constexpr std::size_t n = decltype(count)::value;
     constexpr bool ends_row = decltype(last)::value;
-    P xv[n];
-    P acc[G][n];
+    alignas(local_alignment<P>) P xv[n];
+    alignas(local_alignment<P>) P acc[G][n];
     detail::unrolled<n>([&](auto jj) CTNN_INLINE_LAMBDA {
       constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
       xv[jj] = traits::pin(detail::load_part<width, Arch>(x + (j0 + jj) * L));

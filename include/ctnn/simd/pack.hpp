@@ -25,6 +25,15 @@ using default_arch = scalar_arch;
 using default_arch = xsimd::default_arch;
 #endif
 
+// The alignment the kernels declare for their local arrays of packs or values. A pack of the
+// scalar architecture is one T, and g++ 12 -O2 -march=native vectorises loops over such an
+// array with aligned vector stores after raising the array's alignment itself, which its frame
+// layout then does not honour in a leaf function's red zone: the scalar build crashed in the batch
+// input-delta kernel (vmovaps into a slot 8 bytes off). An alignment declared in the source is
+// laid out correctly; a real pack keeps its own.
+template <class V>
+inline constexpr std::size_t local_alignment = std::is_arithmetic_v<V> ? 64 : alignof(V);
+
 namespace detail {
 
 #if !defined(__AVX512F__)
