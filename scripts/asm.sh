@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# The machine code of the 784-128-10 example's three entry points, and a summary of it.
+# The machine code of a program's entry points, and a summary of it: by default the 784-128-10
+# example's three, or the functions you name in your own program.
 #
-#   bash scripts/asm.sh [--compiler g++|clang++] [--function forward|gradient|inference|all]
-#                       [--summary-only] [--source] [--scalar] [--keep DIR]
+#   bash scripts/asm.sh [options] [FILE [FUNCTION ...]]
+#   options: [--compiler g++|clang++] [--function forward|gradient|inference|all]
+#            [--summary-only] [--source] [--scalar] [--keep DIR] [--flags "..."]
 #
-# Builds examples/assembly.cpp as the meson build does for tests and examples (-std=c++20 -O3
-# -march=native -pthread, linked with zlib), disassembles the program (objdump -d
-# --no-show-raw-insn -C: AT&T syntax, demangled), and prints, for each entry point
-# (ctnn_forward_784_128_10, ctnn_gradient_784_128_10, ctnn_inference_784_128_10), the entry
-# point itself and every function of the program it reaches through calls and jumps (what the
-# compiler did not inline: kernels, the loss, GCC's .cold blocks), then a summary over that set:
+# Without FILE: builds examples/assembly.cpp and shows its entry points (ctnn_forward_784_128_10,
+# ctnn_gradient_784_128_10, ctnn_inference_784_128_10; --function picks one). With FILE: builds
+# that program (it needs a main) and shows each FUNCTION, by its name as the disassembly prints it
+# (an extern "C" name, or a C++ name without its parameter list: my_net::predict); without a
+# FUNCTION, main. A function the compiler inlined everywhere has no code of its own: mark it
+# [[gnu::noinline]] (or make it extern "C") to see it apart. --flags adds compiler flags (for
+# example "-DNDEBUG -I src"); include ctnn as <ctnn/...>.
+#
+# The program is built as the meson build does for tests and examples (-std=c++20 -O3
+# -march=native -pthread, linked with zlib), disassembled (objdump -d --no-show-raw-insn -C: AT&T
+# syntax, demangled), and for each entry point the script prints the function itself and every
+# function of the program it reaches through calls and jumps (what the compiler did not inline:
+# kernels, the loss, GCC's .cold blocks), then a summary over that set:
 #   - instructions, and how many are packed SIMD (share of the total) and scalar floating point;
 #   - vector widths: packed instructions by their widest register, zmm (512 bits), ymm (256),
 #     xmm (128);
@@ -27,10 +36,11 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-compiler=g++ function=all summary_only=0 source=0 scalar=0 keep=""
+compiler=g++ function=all summary_only=0 source=0 scalar=0 keep="" extra_flags=""
+file="" names=()
 
 usage() {
-  sed -n '2,4p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -42,8 +52,10 @@ while [ $# -gt 0 ]; do
     --source) source=1; shift ;;
     --scalar) scalar=1; shift ;;
     --keep) [ $# -ge 2 ] || usage; keep=$2; shift 2 ;;
+    --flags) [ $# -ge 2 ] || usage; extra_flags=$2; shift 2 ;;
     -h|--help) usage ;;
-    *) echo "asm.sh: unknown option '$1'" >&2; usage ;;
+    -*) echo "asm.sh: unknown option '$1'" >&2; usage ;;
+    *) if [ -z "$file" ]; then file=$1; else names+=("$1"); fi; shift ;;
   esac
 done
 case $function in forward|gradient|inference|all) ;; *) echo "asm.sh: --function forward|gradient|inference|all" >&2; exit 2 ;; esac
@@ -61,8 +73,16 @@ fi
 flags=(-std=c++20 -O3 -march=native -pthread -I"$root/include")
 [ "$source" = 1 ] && flags+=(-g)
 [ "$scalar" = 1 ] && flags+=(-DCTNN_NO_SIMD=1)
-"$compiler" "${flags[@]}" "$root/examples/assembly.cpp" -o "$work/assembly" -lz || {
-  echo "asm.sh: building examples/assembly.cpp failed" >&2
+source_file=$root/examples/assembly.cpp
+if [ -n "$file" ]; then
+  [ -f "$file" ] || { echo "asm.sh: no such file: $file" >&2; exit 2; }
+  source_file=$file
+  [ ${#names[@]} -gt 0 ] || names=(main)
+  function=all
+fi
+read -r -a extra <<<"$extra_flags"
+"$compiler" "${flags[@]}" ${extra[@]+"${extra[@]}"} "$source_file" -o "$work/assembly" -lz || {
+  echo "asm.sh: building $source_file failed" >&2
   exit 2
 }
 objdump_flags=(-d --no-show-raw-insn -C)
@@ -71,7 +91,7 @@ objdump "${objdump_flags[@]}" "$work/assembly" >"$work/assembly.s"
 
 version=$("$compiler" --version | head -n 1)
 [ "$scalar" = 1 ] && version+="; CTNN_NO_SIMD=1"
-python3 - "$work/assembly.s" "$function" "$summary_only" "$compiler" "$version" <<'PYTHON'
+python3 - "$work/assembly.s" "$function" "$summary_only" "$compiler" "$version" ${names[@]+"${names[@]}"} <<'PYTHON'
 import re
 import signal
 import sys
@@ -80,8 +100,11 @@ from collections import Counter
 signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
 
 listing, which, summary_only, compiler, version = sys.argv[1:6]
+named = sys.argv[6:]  # the functions of the user's own program, if one was given
 entries = {"forward": "ctnn_forward_784_128_10", "gradient": "ctnn_gradient_784_128_10",
            "inference": "ctnn_inference_784_128_10"}
+if named:
+    entries = {name: name for name in named}
 selected = list(entries) if which == "all" else [which]
 
 header = re.compile(r"^([0-9a-f]+) <(.*)>:$")
@@ -210,8 +233,23 @@ status = 0
 for key in selected:
     entry = entries[key]
     if entry not in functions:
-        print(f"asm.sh: {entry} not found in the program (inlined away?)", file=sys.stderr)
-        sys.exit(2)
+        # A C++ function by its name without the parameter list (one overload, or say which).
+        matches = [f for f in order if re.sub(r"\(.*", "", f) == entry]
+        if len(matches) > 1:
+            print(f"asm.sh: {entry} names {len(matches)} functions; give one of them in full:",
+                  file=sys.stderr)
+            for f in matches:
+                print(f"  {f}", file=sys.stderr)
+            sys.exit(2)
+        if not matches:
+            near = [f for f in order if entry in f and not f.endswith("@plt")][:10]
+            print(f"asm.sh: {entry} not found in the program (inlined everywhere? mark it "
+                  "[[gnu::noinline]] or extern \"C\")" + (": functions whose names contain it:" if near else ""),
+                  file=sys.stderr)
+            for f in near:
+                print(f"  {short(f)}", file=sys.stderr)
+            sys.exit(2)
+        entry = matches[0]
     # Everything the entry point reaches inside the program (PLT stubs are external calls),
     # except the contract checks, which are followed separately as the error path.
     def reach(starts, stop_at_checks):

@@ -12,6 +12,9 @@
 #     reduced its dot products with one shuffle tree instead of 16 horizontal sums: less SIMD
 #     work, a lower share); the scalar kernels (CTNN_NO_SIMD=1), left to the auto-vectoriser,
 #     give packed 0.13-0.45 but zmm only 0.03-0.08, which is what the second floor catches.
+#   - the same for a user's own program: scripts/asm.sh FILE FUNCTION finds a function by its
+#     C++ name (tests/inspect/asm_user.cpp, controller::predict), summarises it and what it
+#     calls, and a name that is not there is a plain error (exit 2) that names close matches.
 #
 #   asm_summary.sh <source root> <compiler>
 set -uo pipefail
@@ -69,5 +72,30 @@ for function in forward gradient inference; do
     fi
   fi
 done
+user=$root/tests/inspect/asm_user.cpp
+output=$(bash "$root/scripts/asm.sh" --summary-only --compiler "$compiler" "$user" controller::predict 2>&1)
+status=$?
+line=$(grep -E "^asm: function=controller::predict " <<<"$output")
+if [ $status -ne 0 ] || [ -z "$line" ]; then
+  echo "FAIL: scripts/asm.sh $user controller::predict (status $status):"
+  echo "$output" | tail -n 20
+  fail=1
+else
+  echo "$line"
+  n=$(sed -n 's/.* instructions=\([0-9]*\).*/\1/p' <<<"$line")
+  if [ "$n" -lt 50 ] || ! grep -q " allocates=no " <<<"$line"; then
+    echo "FAIL: controller::predict: $n instructions (the forward pass was not followed) or it allocates"
+    fail=1
+  fi
+fi
+output=$(bash "$root/scripts/asm.sh" --summary-only --compiler "$compiler" "$user" predict 2>&1)
+status=$?
+if [ $status -ne 2 ] || ! grep -q "predict not found" <<<"$output" ||
+   ! grep -q "controller::predict(...)" <<<"$output"; then
+  echo "FAIL: a name that is not in the program should exit 2 and name close matches (status $status):"
+  echo "$output" | tail -n 5
+  fail=1
+fi
+
 [ $fail -eq 0 ] && echo "asm_summary: ok ($compiler; floors: packed $floor, ${wide:-no wide registers} $wide_floor)"
 exit $fail
