@@ -8,7 +8,10 @@
 #   ko: the file must NOT compile, and every line of the form
 #         // expect: <extended regex>
 #       in the file must match the compiler's output (grep -E, line by line). A ko file without
-#       any expect line is an error: it would pass for any reason at all.
+#       any expect line is an error: it would pass for any reason at all. A line
+#         // errors: <n>
+#       also requires exactly n diagnostics of the form "file:line:col: error:" (follow-on errors
+#       after the one that says what is wrong are a defect too).
 # Diagnostics are produced with LC_ALL=C (plain ASCII quotes) and without colour, the same for
 # g++ and clang++, so write the regexes against the message text, e.g.
 #   // expect: layer 3 \(dense<64>\) expects 32 inputs, got 64
@@ -66,6 +69,14 @@ for re in "${expects[@]}"; do
     missing=1
   fi
 done
+want_errors=$(sed -n 's|^[[:space:]]*//[[:space:]]*errors:[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$|\1|p' "$file")
+if [ -n "$want_errors" ]; then
+  got_errors=$(grep -Ec -- ':[0-9]+:[0-9]+: (fatal )?error:' <<<"$output")
+  if [ "$got_errors" -ne "$want_errors" ]; then
+    echo "FAIL: $file: the compiler reported $got_errors errors, expected $want_errors"
+    missing=1
+  fi
+fi
 if [ $missing -ne 0 ]; then
   echo "command: ${cmd[*]}"
   show_output

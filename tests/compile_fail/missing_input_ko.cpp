@@ -1,4 +1,5 @@
 // The input width must be declared first.
+// errors: 1
 // expect: network_must_start_with_input
 // expect: the first template argument of network<...> must be input<N>
 #include <ctnn/ctnn.hpp>

@@ -1,4 +1,5 @@
 // A network with an input and nothing to compute.
+// errors: 1
 // expect: network_needs_at_least_one_dense_layer
 // expect: a network needs at least one dense layer after input<N>
 #include <ctnn/ctnn.hpp>

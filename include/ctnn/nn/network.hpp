@@ -24,10 +24,12 @@
 namespace ctnn {
 
 // A chain of layers as a graph: network<input<N>, dense<..>, activation, ...> (nn/sequential.hpp).
+// A wrong list derives from its diagnosis, whose static_assert says in words what is wrong
+// (nn/diagnostics.hpp); after that one error the graph is a stand-in, so nothing else fails.
 template <class... Layers>
-struct network : nn::sequential_graph<Layers...>::graph_type, nn::sequential_graph<Layers...> {
-  static_assert(nn::sequential_graph<Layers...>::layers_well_formed,
-                "ctnn: this network type is not well formed (the first error above says why)");
+struct network : nn::sequential_graph<Layers...>::graph_type,
+                 nn::sequential_graph<Layers...>,
+                 nn::sequential_graph<Layers...>::diagnosis {
   using graph_type = typename nn::sequential_graph<Layers...>::graph_type;
 };
 

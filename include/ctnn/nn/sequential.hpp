@@ -13,6 +13,7 @@
 #include <boost/hana/type.hpp>
 #include <cstddef>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "../core/graph.hpp"
@@ -158,48 +159,62 @@ struct sequential_graph {
   template <std::size_t P>
   using layer_at = std::tuple_element_t<P, std::tuple<Layers...>>;
 
+  // No error: the base network<...> derives from when its layers are well formed.
+  struct no_error {};
+
  private:
-  // Each check instantiates a diagnostics template only when it fails, so a correct network
-  // costs nothing and a wrong one reads as a sentence. A failed check returns false (after its
-  // error), so that no graph is built from a wrong list and no second error follows.
+  // Each check names, without instantiating it, the diagnostics template (nn/diagnostics.hpp)
+  // of its failure, whose static_assert reads as a sentence. network<...> derives from the first
+  // one, so a wrong list is one error in both compilers: computed inside a constant expression,
+  // clang would also reject every constant that reads the failed check (five more errors).
   template <std::size_t P>
-  static constexpr bool check_layer() {
+  static constexpr auto layer_error() {
     using L = layer_at<P>;
     using here = shape_error::layer_at_position<P, L>;
     constexpr layer_kind k = plan.kind[P];
     if constexpr (k == layer_kind::unknown) {
-      return here::is_not_a_ctnn_layer::template check<false>::ok && false;
+      return boost::hana::type_c<typename here::is_not_a_ctnn_layer::template check<false>>;
     } else if constexpr (k == layer_kind::activation) {
       if constexpr (P == 0 || plan.kind[P == 0 ? 0 : P - 1] != layer_kind::affine)
-        return here::must_follow_a_dense_layer::template check<false>::ok && false;
+        return boost::hana::type_c<typename here::must_follow_a_dense_layer::template check<false>>;
       else
-        return true;
+        return boost::hana::type_c<no_error>;
     } else if constexpr (own_width<L>() == 0) {
-      return here::has_zero_width::template check<false>::ok && false;
-    } else if constexpr (k == layer_kind::affine && P > 0 && declared_in<L>() != 0) {
-      return here::template expects_inputs<declared_in<L>()>::template but_receives<
-                 plan.width[P - 1]>::ok &&
-             declared_in<L>() == plan.width[P - 1];
+      return boost::hana::type_c<typename here::has_zero_width::template check<false>>;
+    } else if constexpr (k == layer_kind::affine && P > 0 && declared_in<L>() != 0 &&
+                         declared_in<L>() != plan.width[P == 0 ? 0 : P - 1]) {
+      return boost::hana::type_c<typename here::template expects_inputs<
+          declared_in<L>()>::template but_receives<plan.width[P == 0 ? 0 : P - 1]>>;
     } else {
-      return true;
+      return boost::hana::type_c<no_error>;
     }
   }
 
-  template <std::size_t... P>
-  static constexpr bool check_all(std::index_sequence<P...>) {
-    // The template arguments below repeat the branch's condition so that they stay dependent
-    // (a non-dependent failing check would fire even in a branch that is not taken).
-    if constexpr (sizeof...(Layers) == 0) {
-      return shape_error::network_has_no_layers<(sizeof...(Layers) != 0)>::ok && false;
-    } else if constexpr (plan.kind[0] != layer_kind::input) {
-      return shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>::ok &&
-             false;
-    } else if constexpr (plan.stage_count == 0) {
-      return shape_error::network_needs_at_least_one_dense_layer<(plan.stage_count != 0)>::ok &&
-             false;
+  template <std::size_t P>
+  static constexpr auto first_layer_error() {
+    if constexpr (P == sizeof...(Layers)) {
+      return boost::hana::type_c<no_error>;
     } else {
-      return (check_layer<P>() && ...);
+      constexpr auto here = layer_error<P>();
+      if constexpr (std::is_same_v<typename decltype(here)::type, no_error>)
+        return first_layer_error<P + 1>();
+      else
+        return here;
     }
+  }
+
+  // The template arguments below repeat the branch's condition so that they stay dependent.
+  static constexpr auto first_error() {
+    if constexpr (sizeof...(Layers) == 0)
+      return boost::hana::type_c<shape_error::network_has_no_layers<(sizeof...(Layers) != 0)>>;
+    else if constexpr (plan.kind[0] != layer_kind::input)
+      return boost::hana::type_c<
+          shape_error::network_must_start_with_input<plan.kind[0] == layer_kind::input>>;
+    else if constexpr (plan.stage_count == 0)
+      return boost::hana::type_c<
+          shape_error::network_needs_at_least_one_dense_layer<(plan.stage_count != 0)>>;
+    else
+      return first_layer_error<0>();
   }
 
   template <std::size_t S>
@@ -219,7 +234,9 @@ struct sequential_graph {
   }
 
  public:
-  static constexpr bool layers_well_formed = check_all(std::index_sequence_for<Layers...>{});
+  // no_error, or the diagnostics template of the first fault (it fires when derived from).
+  using diagnosis = typename decltype(first_error())::type;
+  static constexpr bool layers_well_formed = std::is_same_v<diagnosis, no_error>;
   // The graph: one input, one output (after an error above, a stand-in).
   using graph_type = typename chain_graph<layers_well_formed, Layers...>::type;
   static constexpr std::size_t stage_count = layers_well_formed ? plan.stage_count : 0;
