@@ -77,6 +77,24 @@ struct network_needs_at_least_one_dense_layer {
 
 }  // namespace shape_error
 
+namespace input_error {
+
+// A one-sample pass given a fixed-size sample (std::array, std::span<T, N>) of another width than
+// the graph's input: without this, "no matching function" with the reason among the notes.
+template <std::size_t Given>
+struct sample_has_values {
+  template <std::size_t Expected>
+  struct but_the_input_takes {
+    static_assert(Given == Expected,
+                  "ctnn: the sample passed to forward does not have the width of the graph's "
+                  "input (see input_error::sample_has_values<given>::but_the_input_takes<"
+                  "expected> in the lines around this error)");
+    static constexpr bool ok = true;
+  };
+};
+
+}  // namespace input_error
+
 namespace loss_error {
 
 template <class Loss>

@@ -209,4 +209,11 @@ constexpr output_values<Net, T> forward(const inference_weights<Net, T>& w, samp
   return y;
 }
 
+template <class Arch = simd::default_arch, class Net, class T, class X>
+  requires detail::sample_of_wrong_width<Net, X>
+constexpr output_values<Net, T> forward(const inference_weights<Net, T>&, const X&) {
+  detail::report_sample_width<Net, X>();
+  return {};
+}
+
 }  // namespace ctnn

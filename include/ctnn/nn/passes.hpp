@@ -623,6 +623,28 @@ constexpr void forward(const parameters<Net, T>& p, sample_inputs<Net, T> x, sam
   detail::copy_sample_outputs<exec::program<G, detail::plan_of<G, T, 1>>>(b, d);
 }
 
+namespace detail {
+// The number of values of a fixed-size sample type (std::array<U, N>, std::span<U, N>), else 0.
+template <class X>
+inline constexpr std::size_t fixed_width = 0;
+template <class U, std::size_t N>
+inline constexpr std::size_t fixed_width<std::array<U, N>> = N;
+template <class U, std::size_t N>
+inline constexpr std::size_t fixed_width<std::span<U, N>> = N == std::dynamic_extent ? 0 : N;
+
+// A one-input graph given a fixed-size sample of another width: the error in plain words.
+template <class Net, class X>
+concept sample_of_wrong_width =
+    Net::input_count == 1 && fixed_width<std::remove_cvref_t<X>> != 0 &&
+    fixed_width<std::remove_cvref_t<X>> != Net::input_sizes[0];
+
+template <class Net, class X>
+constexpr void report_sample_width() {
+  static_assert(input_error::sample_has_values<fixed_width<std::remove_cvref_t<X>>>::
+                    template but_the_input_takes<Net::input_sizes[0]>::ok);
+}
+}  // namespace detail
+
 template <class Arch = simd::default_arch, class Net, class T>
 constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inputs<Net, T> x) {
   output_values<Net, T> y{};
@@ -633,6 +655,13 @@ constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inpu
     forward<Arch>(p, x, spans);
   }
   return y;
+}
+
+template <class Arch = simd::default_arch, class Net, class T, class X>
+  requires detail::sample_of_wrong_width<Net, X>
+constexpr output_values<Net, T> forward(const parameters<Net, T>&, const X&) {
+  detail::report_sample_width<Net, X>();
+  return {};
 }
 
 namespace detail {
