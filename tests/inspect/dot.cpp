@@ -23,6 +23,7 @@
 #include <ctnn/ops/arithmetic.hpp>
 #include <ctnn/ops/loss.hpp>
 #include <filesystem>
+#include <sstream>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -548,4 +549,15 @@ TEST_CASE("dot: Graphviz renders it (skipped when dot is not installed)") {
             ("echo 'digraph {' | dot -Tsvg -o '" + (dir / "bad.svg").string() + "' 2>/dev/null")
                 .c_str()) != 0);
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("equations and dot print with operator<< on any stream") {
+  // std::cout << ctnn::inspect::equations<net, loss>() is what a first program writes.
+  std::ostringstream out;
+  out << ctnn::inspect::equations<xor_net, ctnn::binary_cross_entropy>() << '|'
+      << ctnn::inspect::dot<xor_net, ctnn::binary_cross_entropy>();
+  CHECK(out.str() ==
+        std::string(ctnn::inspect::equations<xor_net, ctnn::binary_cross_entropy>().view()) + "|" +
+            std::string(ctnn::inspect::dot<xor_net, ctnn::binary_cross_entropy>().view()));
+  CHECK(out.str().find("digraph") != std::string::npos);
 }
