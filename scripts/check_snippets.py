@@ -4,12 +4,14 @@ file, so documentation cannot drift from code that builds and runs.
 
 A doc marks a snippet with a comment line `<!-- snippet: PATH#NAME -->` right before a fenced
 code block; PATH (relative to the repository root) must contain the region between two lines
-`// [NAME]`. Exits non-zero and says which snippet differs.
+`// [NAME]`, as it is or without its common indentation (a region inside a function may be
+quoted from its first column). Exits non-zero and says which snippet differs.
 
 usage: scripts/check_snippets.py ROOT DOC [DOC ...]
 """
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 
@@ -40,7 +42,7 @@ def main():
             if expected is None:
                 print(f"{doc}: {path} has no region '// [{name}]' (exactly two marker lines)")
                 failures += 1
-            elif expected != quoted:
+            elif quoted not in (expected, textwrap.dedent(expected)):
                 print(f"{doc}: snippet {path}#{name} differs from the code; copy the region again")
                 failures += 1
     print(f"{checked} snippets checked, {failures} problems")
