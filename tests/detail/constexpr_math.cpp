@@ -2,10 +2,12 @@
 // against the standard library at run time, in units in the last place (ulp) of double.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <ctnn/detail/constexpr_math.hpp>
 #include <ctnn/simd/math.hpp>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
@@ -53,6 +55,26 @@ TEST_CASE("constexpr exp, expm1, log, log1p, tanh, erf, sqrt are within a few ul
   CHECK(worst_ulps(grid(1e-300, 30, true), cm::tanh, [](double x) { return std::tanh(x); }) <= 3);
   CHECK(worst_ulps(grid(1e-300, 7, true), cm::erf, [](double x) { return std::erf(x); }) <= 11);
   CHECK(worst_ulps(grid(1e-300, 1e300, false), cm::sqrt, [](double x) { return std::sqrt(x); }) <= 1);
+}
+
+TEST_CASE("constexpr sin and cos are within 2 ulp of std up to |x| = 1e5, NaN where they stop") {
+  const auto xs = grid(1e-300, 1e5, true);
+  CHECK(worst_ulps(xs, cm::sin, [](double x) { return std::sin(x); }) <= 2);
+  CHECK(worst_ulps(xs, cm::cos, [](double x) { return std::cos(x); }) <= 2);
+  std::vector<double> near_zero;  // around the zeros of sin and cos, where reduction matters
+  for (int k = -2000; k <= 2000; ++k)
+    for (double d : {-1e-9, 0.0, 1e-9}) near_zero.push_back(k * 1.5707963267948966 + d);
+  // There the results are tiny and the error of the reduction shows relative to them: it is
+  // absolute, far below the ulp of a result of order 1.
+  double worst = 0;
+  for (double x : near_zero)
+    worst = std::max({worst, std::abs(cm::sin(x) - std::sin(x)), std::abs(cm::cos(x) - std::cos(x))});
+  CHECK(worst <= 1e-20);
+  CHECK(std::isnan(cm::sin(std::numeric_limits<double>::infinity())));
+  CHECK(std::isnan(cm::cos(2e6)));
+  CHECK(std::signbit(cm::sin(-0.0)));
+  static_assert(ctnn::math::sin(0.5) > 0.4794255 && ctnn::math::sin(0.5) < 0.4794256);
+  static_assert(ctnn::math::cos(3.0f) > -0.99000f && ctnn::math::cos(3.0f) < -0.98999f);
 }
 
 TEST_CASE("edge cases: infinities, NaN, zero, overflow and underflow") {

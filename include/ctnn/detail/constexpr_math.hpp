@@ -149,4 +149,44 @@ constexpr double sqrt(double x) {
   return y;
 }
 
+// sin and cos: x = k·π/2 + r with |r| <= π/4, π/2 in three parts whose first has 33 significant
+// bits (so k·part is exact for |k| < 2^20: |x| up to about 1.6e6; beyond, the reduction loses
+// digits and the result is NaN rather than quietly wrong), then the Taylor series of sin r or
+// cos r by the quadrant k mod 4. The series' terms fall below 2^-60 of the first by r^23.
+// Measured: within 2 ulp of glibc up to |x| = 1e5, except next to the zeros, where the result is
+// tiny and the reduction's absolute error (below 1e-20) is many of its ulps.
+inline constexpr double pio2_1 = 1.57079632673412561417e+00;
+inline constexpr double pio2_2 = 6.07710050630396597660e-11;
+inline constexpr double pio2_3 = 2.02226624871116645580e-21;
+
+constexpr double sin_reduced(double r) {
+  const double r2 = r * r;
+  double sum = 1.0;
+  for (int n = 22; n >= 2; n -= 2) sum = 1.0 - sum * r2 / (n * (n + 1));
+  return r * sum;
+}
+constexpr double cos_reduced(double r) {
+  const double r2 = r * r;
+  double sum = 1.0;
+  for (int n = 22; n >= 2; n -= 2) sum = 1.0 - sum * r2 / ((n - 1) * n);
+  return sum;
+}
+
+// sin (quarter 0) or cos (quarter 1) of x: cos x = sin(x + π/2).
+constexpr double sin_quarter(double x, int quarter) {
+  if (is_nan(x) || x == infinity || x == -infinity) return quiet_nan;
+  if (x > 1.6e6 || x < -1.6e6) return quiet_nan;
+  const double kd = x * 0.63661977236758134308;  // 2/π
+  const long k = static_cast<long>(kd < 0 ? kd - 0.5 : kd + 0.5);
+  const double r = ((x - double(k) * pio2_1) - double(k) * pio2_2) - double(k) * pio2_3;
+  switch (static_cast<int>(((k + quarter) % 4 + 4) % 4)) {
+    case 0: return sin_reduced(r);
+    case 1: return cos_reduced(r);
+    case 2: return -sin_reduced(r);
+    default: return -cos_reduced(r);
+  }
+}
+constexpr double sin(double x) { return x == 0 ? x : sin_quarter(x, 0); }  // keeps -0
+constexpr double cos(double x) { return sin_quarter(x, 1); }
+
 }  // namespace ctnn::detail::constexpr_math

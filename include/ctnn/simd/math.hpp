@@ -36,6 +36,12 @@ template <scalar T> constexpr T tanh(T x) {
 template <scalar T> constexpr T erf(T x) {
   return std::is_constant_evaluated() ? T(cm::erf(x)) : std::erf(x);
 }
+template <scalar T> constexpr T sin(T x) {
+  return std::is_constant_evaluated() ? T(cm::sin(x)) : std::sin(x);
+}
+template <scalar T> constexpr T cos(T x) {
+  return std::is_constant_evaluated() ? T(cm::cos(x)) : std::cos(x);
+}
 template <scalar T> constexpr T sqrt(T x) {
   return std::is_constant_evaluated() ? T(cm::sqrt(x)) : std::sqrt(x);
 }
@@ -53,6 +59,8 @@ template <class T, class A> inline auto log(const xsimd::batch<T, A>& x) { retur
 template <class T, class A> inline auto log1p(const xsimd::batch<T, A>& x) { return xsimd::log1p(x); }
 template <class T, class A> inline auto tanh(const xsimd::batch<T, A>& x);
 template <class T, class A> inline auto erf(const xsimd::batch<T, A>& x) { return xsimd::erf(x); }
+template <class T, class A> inline auto sin(const xsimd::batch<T, A>& x) { return xsimd::sin(x); }
+template <class T, class A> inline auto cos(const xsimd::batch<T, A>& x) { return xsimd::cos(x); }
 template <class T, class A> inline auto sqrt(const xsimd::batch<T, A>& x) { return xsimd::sqrt(x); }
 template <class T, class A> inline auto abs(const xsimd::batch<T, A>& x) { return xsimd::abs(x); }
 template <class T, class A>
