@@ -121,7 +121,7 @@ struct gelu : elementwise_activation {
 // at the jump), so backprop through them would silently train nothing. They state
 // `differentiable = false` and have no derivative rule; every pass that differentiates
 // (loss_and_gradient, its batch form, gradient_check) refuses them at compile time, naming the
-// layer (autodiff/backward_graph.hpp, gradient_error in diagnostics.hpp).
+// layer (require_differentiable in nn/passes.hpp, gradient_error in diagnostics.hpp).
 
 // Heaviside step: 1 for z > 0, else 0 (the value 0 at z = 0).
 struct step : elementwise_activation {
