@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "../config.hpp"
 #include "pack.hpp"
 #include "sink.hpp"
 
@@ -28,21 +29,21 @@ constexpr void dot_accumulators(const T* w, const T* a, std::size_t a_stride,
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   constexpr std::size_t vector_end = In - In % L;
-  for (std::size_t s = 0; s < SB; ++s)
-    for (std::size_t o = 0; o < OB; ++o) acc[s][o] = traits::broadcast(T(0));
+  CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s)
+    CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) acc[s][o] = traits::broadcast(T(0));
   for (std::size_t i = 0; i < vector_end; i += L) {
     alignas(local_alignment<P>) P wv[OB];
-    for (std::size_t o = 0; o < OB; ++o) wv[o] = traits::pin(traits::load(w + o * In + i));
-    for (std::size_t s = 0; s < SB; ++s) {
+    CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) wv[o] = traits::pin(traits::load(w + o * In + i));
+    CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s) {
       const P av = traits::pin(traits::load(a + s * a_stride + i));
-      for (std::size_t o = 0; o < OB; ++o) acc[s][o] = multiply_add<T, Arch>(av, wv[o], acc[s][o]);
+      CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) acc[s][o] = multiply_add<T, Arch>(av, wv[o], acc[s][o]);
     }
   }
   if constexpr (vector_end < In) {
     constexpr std::size_t width = In - vector_end;
-    for (std::size_t s = 0; s < SB; ++s) {
+    CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s) {
       const P av = load_part<width, Arch>(a + s * a_stride + vector_end);
-      for (std::size_t o = 0; o < OB; ++o) {
+      CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) {
         const P wv = load_part<width, Arch>(w + o * In + vector_end);
         acc[s][o] = multiply_add<T, Arch>(av, wv, acc[s][o]);
       }
@@ -64,9 +65,9 @@ template <std::size_t SB, std::size_t OB, std::size_t In, class Arch, class T>
   alignas(local_alignment<P>) P acc[SB][OB];
   dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
   alignas(local_alignment<P>) P flat[SB * OB];
-  for (std::size_t s = 0; s < SB; ++s)
-    for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
-  for (std::size_t k = 0; k < SB * OB / L; ++k) sums[k] = traits::sum_rows(flat + k * L);
+  CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s)
+    CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) flat[s * OB + o] = acc[s][o];
+  CTNN_UNROLL for (std::size_t k = 0; k < SB * OB / L; ++k) sums[k] = traits::sum_rows(flat + k * L);
 }
 
 // The SB·OB dot products as out[s][o]: through dot_sums where SB·OB is a multiple of L, else one
@@ -80,14 +81,14 @@ constexpr void dot_block(const T* w, const T* a, std::size_t a_stride, T (&out)[
     alignas(local_alignment<P>) P packs[SB * OB / L];
     dot_sums<SB, OB, In, Arch>(w, a, a_stride, packs);
     alignas(64) T sums[SB * OB];
-    for (std::size_t k = 0; k < SB * OB / L; ++k) traits::store(sums + k * L, packs[k]);
-    for (std::size_t s = 0; s < SB; ++s)
-      for (std::size_t o = 0; o < OB; ++o) out[s][o] = sums[s * OB + o];
+    CTNN_UNROLL for (std::size_t k = 0; k < SB * OB / L; ++k) traits::store(sums + k * L, packs[k]);
+    CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s)
+      CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) out[s][o] = sums[s * OB + o];
   } else {
     alignas(local_alignment<P>) P acc[SB][OB];
     dot_accumulators<SB, OB, In, Arch>(w, a, a_stride, acc);
-    for (std::size_t s = 0; s < SB; ++s)
-      for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
+    CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s)
+      CTNN_UNROLL for (std::size_t o = 0; o < OB; ++o) out[s][o] = traits::sum(acc[s][o]);
   }
 }
 
@@ -104,19 +105,19 @@ constexpr void affine_forward_rows(const T* w, const T* b, const T* a, std::size
     if constexpr (is_avx512<Arch> && (SB * OB) % L == 0) {
       alignas(local_alignment<P>) P sums[SB * OB / L];
       dot_sums<SB, OB, In, Arch>(w + o * In, a, a_stride, sums);
-      for (std::size_t k = 0; k < SB * OB / L; ++k)
+      CTNN_UNROLL for (std::size_t k = 0; k < SB * OB / L; ++k)
         avx512_add_store_quads(z + k * L / OB * Out + o, Out, sums[k], b + o);
     } else {
       alignas(local_alignment<T>) T block[SB][OB];
       dot_block<SB, OB, In, Arch>(w + o * In, a, a_stride, block);
-      for (std::size_t s = 0; s < SB; ++s)
-        for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
+      CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s)
+        CTNN_UNROLL for (std::size_t k = 0; k < OB; ++k) z[s * Out + o + k] = block[s][k] + b[o + k];
     }
   }
   for (std::size_t o = blocked_end; o < Out; ++o) {
     alignas(local_alignment<T>) T block[SB][1];
     dot_block<SB, 1, In, Arch>(w + o * In, a, a_stride, block);
-    for (std::size_t s = 0; s < SB; ++s) z[s * Out + o] = block[s][0] + b[o];
+    CTNN_UNROLL for (std::size_t s = 0; s < SB; ++s) z[s * Out + o] = block[s][0] + b[o];
   }
 }
 
@@ -132,16 +133,16 @@ void affine_forward_one(const T* w, const T* b, const T* a, T* z) {
   constexpr std::size_t blocked_end = Out - Out % L;
   for (std::size_t o = 0; o < blocked_end; o += L) {
     alignas(local_alignment<P>) P acc[L];
-    for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
+    CTNN_UNROLL for (std::size_t r = 0; r < L; ++r) acc[r] = traits::broadcast(T(0));
     for (std::size_t i = 0; i < vector_end; i += L) {
       const P av = traits::pin(traits::load(a + i));
-      for (std::size_t r = 0; r < L; ++r)
+      CTNN_UNROLL for (std::size_t r = 0; r < L; ++r)
         acc[r] = multiply_add<T, Arch>(traits::load(w + (o + r) * In + i), av, acc[r]);
     }
     if constexpr (vector_end < In) {
       constexpr std::size_t width = In - vector_end;
       const P av = load_part<width, Arch>(a + vector_end);
-      for (std::size_t r = 0; r < L; ++r) {
+      CTNN_UNROLL for (std::size_t r = 0; r < L; ++r) {
         const P wv = load_part<width, Arch>(w + (o + r) * In + vector_end);
         acc[r] = multiply_add<T, Arch>(wv, av, acc[r]);
       }
@@ -170,21 +171,21 @@ constexpr void broadcast_block(const T* x, std::size_t x_row, std::size_t x_k, c
   constexpr std::size_t L = traits::lanes;
   static_assert(Width == L || V == 1);
   alignas(local_alignment<P>) P acc[R][V];
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < V; ++v)
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
       acc[r][v] = accumulate ? load_part<Width, Arch>(c_in + c_at + r * c_row + v * L)
                              : traits::broadcast(T(0));
   for (std::size_t k = 0; k < k_count; ++k) {
     alignas(local_alignment<P>) P yv[V];
-    for (std::size_t v = 0; v < V; ++v)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
       yv[v] = traits::pin(load_part<Width, Arch>(y + k * y_k + v * L));
-    for (std::size_t r = 0; r < R; ++r) {
+    CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
       const P xv = traits::pin(traits::broadcast(x[r * x_row + k * x_k]));
-      for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
+      CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
     }
   }
-  for (std::size_t r = 0; r < R; ++r)
-    for (std::size_t v = 0; v < V; ++v)
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
       sink.template put<Width, Arch>(c_at + r * c_row + v * L, acc[r][v]);
 }
 

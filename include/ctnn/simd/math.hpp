@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <xsimd/xsimd.hpp>
 
+#include "../config.hpp"
 #include "../detail/constexpr_math.hpp"
 
 namespace ctnn::math {
@@ -83,7 +84,7 @@ inline V estrin(const V& x, const V (&c)[N]) {
     return c[0];
   } else {
     V pairs[(N + 1) / 2];
-    for (std::size_t k = 0; k < N / 2; ++k) pairs[k] = xsimd::fma(c[2 * k + 1], x, c[2 * k]);
+    CTNN_UNROLL for (std::size_t k = 0; k < N / 2; ++k) pairs[k] = xsimd::fma(c[2 * k + 1], x, c[2 * k]);
     if constexpr (N % 2 == 1) pairs[N / 2] = c[N - 1];
     return estrin(x * x, pairs);
   }

@@ -78,7 +78,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
   constexpr std::size_t packs = (In + L - 1) / L;
   auto step = [&](auto width, std::size_t i, bool first) {
     const auto xv = x.v[i / L];
-    for (std::size_t r = 0; r < R; ++r) {
+    CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
       const auto wv = load_part<decltype(width)::value, Arch>(w + r * In + i);
       acc[r] = first ? wv * xv : multiply_add<T, Arch>(wv, xv, acc[r]);
     }
@@ -98,18 +98,18 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
     constexpr std::size_t G = 8;
     auto group = [&]<std::size_t Rows>(std::size_t r0, std::integral_constant<std::size_t, Rows>) {
       alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> even[Rows], odd[Rows];
-      for (std::size_t r = 0; r < Rows; ++r) {
+      CTNN_UNROLL for (std::size_t r = 0; r < Rows; ++r) {
         even[r] = load_part<L, Arch>(w + (r0 + r) * In) * x.v[0];
         odd[r] = load_part<L, Arch>(w + (r0 + r) * In + L) * x.v[1];
       }
       for (std::size_t i = 2 * L; i < pair_end; i += 2 * L) {
         const auto x0 = x.v[i / L], x1 = x.v[i / L + 1];
-        for (std::size_t r = 0; r < Rows; ++r) {
+        CTNN_UNROLL for (std::size_t r = 0; r < Rows; ++r) {
           even[r] = multiply_add<T, Arch>(load_part<L, Arch>(w + (r0 + r) * In + i), x0, even[r]);
           odd[r] = multiply_add<T, Arch>(load_part<L, Arch>(w + (r0 + r) * In + i + L), x1, odd[r]);
         }
       }
-      for (std::size_t r = 0; r < Rows; ++r) {
+      CTNN_UNROLL for (std::size_t r = 0; r < Rows; ++r) {
         if constexpr (pair_end < full_end)
           even[r] = multiply_add<T, Arch>(load_part<L, Arch>(w + (r0 + r) * In + pair_end),
                                           x.v[pair_end / L], even[r]);
@@ -122,7 +122,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
     for (std::size_t r0 = 0; r0 + G <= R; r0 += G) group(r0, std::integral_constant<std::size_t, G>{});
     if constexpr (R % G != 0) group(R - R % G, std::integral_constant<std::size_t, R % G>{});
   }
-  for (std::size_t r = R; r < L; ++r) acc[r] = traits::broadcast(T(0));
+  CTNN_UNROLL for (std::size_t r = R; r < L; ++r) acc[r] = traits::broadcast(T(0));
 }
 
 // z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack; returns a's
@@ -223,7 +223,7 @@ void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink
     detail::unrolled<n>([&](auto jj) CTNN_INLINE_LAMBDA {
       constexpr std::size_t width = ends_row && decltype(jj)::value + 1 == n ? tail_width : L;
       xv[jj] = traits::pin(detail::load_part<width, Arch>(x + (j0 + jj) * L));
-      for (std::size_t g = 0; g < G; ++g) acc[g][jj] = traits::broadcast(T(0));
+      CTNN_UNROLL for (std::size_t g = 0; g < G; ++g) acc[g][jj] = traits::broadcast(T(0));
     });
     // Row r: ∂W_r = δ_r x and, when propagating, acc += δ_r W_r.
     auto row = [&](std::size_t r, std::size_t g) CTNN_INLINE_LAMBDA {

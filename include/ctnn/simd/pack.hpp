@@ -65,15 +65,15 @@ template <class A>
     const xsimd::batch<float, A>* rows) {
   constexpr int order[16] = {0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15};
   __m512 t[8], s[4], c[2];
-  for (int k = 0; k < 8; ++k) {
+  CTNN_UNROLL for (int k = 0; k < 8; ++k) {
     const __m512 a = rows[order[k]], b = rows[order[k + 8]];
     t[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
   }
-  for (int k = 0; k < 4; ++k)
+  CTNN_UNROLL for (int k = 0; k < 4; ++k)
     s[k] = _mm512_add_ps(_mm512_shuffle_f32x4(t[k], t[k + 4], _MM_SHUFFLE(2, 0, 2, 0)),
                          _mm512_shuffle_f32x4(t[k], t[k + 4], _MM_SHUFFLE(3, 1, 3, 1)));
-  for (int k = 0; k < 2; ++k)
+  CTNN_UNROLL for (int k = 0; k < 2; ++k)
     c[k] = _mm512_add_ps(_mm512_shuffle_ps(s[k], s[k + 2], _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_ps(s[k], s[k + 2], _MM_SHUFFLE(3, 2, 3, 2)));
   return _mm512_add_ps(_mm512_shuffle_ps(c[0], c[1], _MM_SHUFFLE(2, 0, 2, 0)),
@@ -86,12 +86,12 @@ template <class A>
     const xsimd::batch<double, A>* rows) {
   constexpr int order[8] = {0, 1, 4, 5, 2, 3, 6, 7};
   __m512d t[4], s[2];
-  for (int k = 0; k < 4; ++k) {
+  CTNN_UNROLL for (int k = 0; k < 4; ++k) {
     const __m512d a = rows[order[k]], b = rows[order[k + 4]];
     t[k] = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
                          _mm512_shuffle_f64x2(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
   }
-  for (int k = 0; k < 2; ++k)
+  CTNN_UNROLL for (int k = 0; k < 2; ++k)
     s[k] = _mm512_add_pd(_mm512_shuffle_f64x2(t[k], t[k + 2], _MM_SHUFFLE(2, 0, 2, 0)),
                          _mm512_shuffle_f64x2(t[k], t[k + 2], _MM_SHUFFLE(3, 1, 3, 1)));
   return _mm512_add_pd(_mm512_shuffle_pd(s[0], s[1], 0x00), _mm512_shuffle_pd(s[0], s[1], 0xFF));
@@ -168,16 +168,16 @@ struct pack_traits {
     } else {
       static const std::array<std::size_t, lanes> slot_of_lane = [] {
         type probe[lanes];
-        for (std::size_t j = 0; j < lanes; ++j) probe[j] = type(static_cast<T>(j));
+        CTNN_UNROLL for (std::size_t j = 0; j < lanes; ++j) probe[j] = type(static_cast<T>(j));
         alignas(64) T sums[lanes];
         xsimd::haddp(probe).store_unaligned(sums);
         std::array<std::size_t, lanes> slots{};
-        for (std::size_t k = 0; k < lanes; ++k)
+        CTNN_UNROLL for (std::size_t k = 0; k < lanes; ++k)
           slots[k] = static_cast<std::size_t>(sums[k] / static_cast<T>(lanes) + T(0.5)) % lanes;
         return slots;
       }();
       type ordered[lanes];
-      for (std::size_t k = 0; k < lanes; ++k) ordered[slot_of_lane[k]] = rows[k];
+      CTNN_UNROLL for (std::size_t k = 0; k < lanes; ++k) ordered[slot_of_lane[k]] = rows[k];
       return xsimd::haddp(ordered);
     }
   }
@@ -192,7 +192,7 @@ struct pack_traits {
       return detail::avx512_load_first<Count>(p);
     } else {
       alignas(64) T buffer[lanes] = {};
-      for (std::size_t k = 0; k < Count; ++k) buffer[k] = p[k];
+      CTNN_UNROLL for (std::size_t k = 0; k < Count; ++k) buffer[k] = p[k];
       return type::load_aligned(buffer);
     }
   }
@@ -204,7 +204,7 @@ struct pack_traits {
     } else {
       alignas(64) T buffer[lanes];
       v.store_aligned(buffer);
-      for (std::size_t k = 0; k < Count; ++k) p[k] = buffer[k];
+      CTNN_UNROLL for (std::size_t k = 0; k < Count; ++k) p[k] = buffer[k];
     }
   }
   // v with lanes [Count, lanes) set to 0 (0 < Count < lanes).
@@ -216,7 +216,7 @@ struct pack_traits {
     } else {
       alignas(64) T buffer[lanes];
       v.store_aligned(buffer);
-      for (std::size_t k = Count; k < lanes; ++k) buffer[k] = T(0);
+      CTNN_UNROLL for (std::size_t k = Count; k < lanes; ++k) buffer[k] = T(0);
       return type::load_aligned(buffer);
     }
   }
