@@ -5,34 +5,48 @@
 # vs_eigen = Eigen's time / ctnn's time (> 1: ctnn is faster); peak_fraction = ctnn's GFLOP/s over
 # the FMA peak. Figures are medians of CPU time over 3 repetitions.
 #
-# usage: scripts/bench.sh [--smoke] [Google Benchmark flags, e.g. --benchmark_filter=train]
-#   --smoke  each case for a moment, one repetition: checks that everything builds, that ctnn and
-#            Eigen agree, and that every case runs (for CI; its figures are not measurements)
-# Environment: CTNN_BENCH_BUILDDIR (default build-bench), CTNN_JOBS (compile jobs, default 2).
+# usage: scripts/bench.sh [--smoke] [--opt 2|3] [--compiler g++|clang++]
+#                         [Google Benchmark flags, e.g. --benchmark_filter=train]
+#   --smoke     each case for a moment, one repetition: checks that everything builds, that ctnn
+#               and Eigen agree, and that every case runs (for CI; its figures are not
+#               measurements)
+#   --opt N     the optimisation level of the benchmark binary, ctnn and Eigen alike (default 3;
+#               users build with -O2 as often as -O3)
+#   --compiler  the compiler (default g++; the README's figures name the one they were made with)
+# Environment: CTNN_BENCH_BUILDDIR (default build-bench for g++ -O3, else
+# build-bench-<compiler>-O<N>), CTNN_JOBS (compile jobs, default 2).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-smoke=0
+smoke=0 opt=3 compiler=g++
 extra=()
-for a in "$@"; do
-  case $a in
-    --smoke) smoke=1 ;;
-    *) extra+=("$a") ;;
+while [ $# -gt 0 ]; do
+  case $1 in
+    --smoke) smoke=1; shift ;;
+    --opt) [ $# -ge 2 ] || { echo "bench.sh: --opt needs 2 or 3" >&2; exit 2; }; opt=$2; shift 2 ;;
+    --compiler) [ $# -ge 2 ] || { echo "bench.sh: --compiler needs a compiler" >&2; exit 2; }
+                compiler=$2; shift 2 ;;
+    *) extra+=("$1"); shift ;;
   esac
 done
+case $opt in 2|3) ;; *) echo "bench.sh: --opt $opt: 2 or 3" >&2; exit 2 ;; esac
+command -v "$compiler" >/dev/null || { echo "bench.sh: compiler '$compiler' not found" >&2; exit 2; }
 
-dir=${CTNN_BENCH_BUILDDIR:-build-bench}
+default_dir=build-bench
+[ "$compiler" = g++ ] && [ "$opt" = 3 ] || default_dir=build-bench-${compiler//+/x}-O$opt
+dir=${CTNN_BENCH_BUILDDIR:-$default_dir}
 jobs=${CTNN_JOBS:-2}
 
 bash scripts/setup.sh
 
 # Only the benchmarks: the test suite has its own build directories (scripts/test.sh).
-opts=(--buildtype=release -Dbenchmarks=enabled -Dtests=false -Dexamples=false)
+opts=(--buildtype=release -Dopt_level="$opt" -Dbenchmarks=enabled -Dtests=false -Dexamples=false)
 if [ -f "$dir/meson-private/coredata.dat" ]; then
   meson setup --reconfigure "$dir" "${opts[@]}" >/dev/null
 else
-  meson setup "$dir" "${opts[@]}"
+  CXX=$compiler meson setup "$dir" "${opts[@]}"
 fi
+echo "bench.sh: $("$compiler" --version | head -n 1), -O$opt -march=native ($dir)"
 
 start=$(date +%s.%N)
 ninja -C "$dir" -j "$jobs" benchmarks/ctnn_bench
