@@ -128,6 +128,12 @@ TEST_CASE("the generated text: types spelled as written, exact literals, non-fin
   const std::string dtext = ctnn::io::header_text(d, "m");
   CHECK(dtext.find("ctnn::elu<std::ratio<1, 2>>, ctnn::dense<3>, ctnn::gelu, ctnn::dense<2>, ctnn::swish>;") != std::string::npos);
   CHECK(dtext.find("using scalar = double;") != std::string::npos);
+  // step and sign (forward only) export like every other activation of ctnn's.
+  using threshold_net = ctnn::network<ctnn::input<2>, ctnn::dense<3>, ctnn::step, ctnn::dense<1>,
+                                      ctnn::sign>;
+  const auto s = random_values<threshold_net, float>(5);
+  CHECK(ctnn::io::header_text(s, "t").find("ctnn::dense<3>, ctnn::step, ctnn::dense<1>, ctnn::sign>;") !=
+        std::string::npos);
 }
 
 TEST_CASE("a namespace name that is not an identifier is refused") {

@@ -57,7 +57,8 @@ template <class A>
 inline constexpr bool is_ctnn_activation =
     std::is_same_v<A, identity> || std::is_same_v<A, sigmoid> || std::is_same_v<A, ctnn::tanh> ||
     std::is_same_v<A, relu> || std::is_same_v<A, softplus> || std::is_same_v<A, swish> ||
-    std::is_same_v<A, mish> || std::is_same_v<A, gelu> || std::is_same_v<A, softmax>;
+    std::is_same_v<A, mish> || std::is_same_v<A, gelu> || std::is_same_v<A, softmax> ||
+    std::is_same_v<A, step> || std::is_same_v<A, sign>;
 template <class Slope>
 inline constexpr bool is_ctnn_activation<leaky_relu<Slope>> = ratio_argument<leaky_relu<Slope>>::present;
 template <class Alpha>
