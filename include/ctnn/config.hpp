@@ -32,16 +32,20 @@
 // arrays in memory: the batch forward pass and training steps ran 4x slower than at -O3.
 #define CTNN_UNROLL _Pragma("GCC unroll 64")
 
-// CTNN_INLINE_LAMBDA: the lambdas inside the one-sample backward kernel (simd/matvec.hpp),
-// always_inline with clang. clang 14's flatten inlines only the calls written in the flattened
-// function and left these as calls (clang -O3, 16-32-32-1 gradient: 0.8x -> 1.1-1.4x Eigen); g++
+// CTNN_INLINE_LAMBDA, CTNN_INLINE_KERNEL: the one-sample kernels (simd/matvec.hpp,
+// simd/column_forward.hpp) and the lambdas inside them, always_inline with clang. clang 14's
+// flatten inlines only the calls written in the flattened function and left these as calls
+// (clang -O3, 16-32-32-1 gradient: 0.8x -> 1.1-1.4x Eigen; 64-64-64-1 forward from parameters
+// 2.6x, gradient 1.6x the time of g++'s until the kernels themselves were forced inline); g++
 // inlines them already, and at -O1 (the laws) forcing it would copy each row loop once per row
 // of a group. Off with CTNN_NO_FLATTEN, which asks for calls, and without optimisation (-O0:
 // forced inlining there made the sanitizer build of the tests take 1.4x as long to compile).
 #if defined(__clang__) && defined(__OPTIMIZE__) && !CTNN_NO_FLATTEN
 #define CTNN_INLINE_LAMBDA __attribute__((always_inline))
+#define CTNN_INLINE_KERNEL __attribute__((always_inline))
 #else
 #define CTNN_INLINE_LAMBDA
+#define CTNN_INLINE_KERNEL
 #endif
 
 namespace ctnn {

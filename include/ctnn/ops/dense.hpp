@@ -69,10 +69,11 @@ struct dense {
 
   // One sample on a SIMD architecture: x as packs, z stored; F (an elementwise function, or void
   // for none) applied in registers and F(z) stored to y; returns what it stored last as packs.
+  // CTNN_INLINE_KERNEL (config.hpp): clang's flatten inlines only the calls the flattened pass
+  // writes itself, not these rules.
   template <class Arch, class F, class T>
-  static simd::vector_packs<T, Arch, Out> forward_sample(const T* w, const T* b,
-                                                         const simd::vector_packs<T, Arch, in>& x,
-                                                         T* z, T* y) {
+  CTNN_INLINE_KERNEL static simd::vector_packs<T, Arch, Out> forward_sample(
+      const T* w, const T* b, const simd::vector_packs<T, Arch, in>& x, T* z, T* y) {
     return simd::dense_forward_one<in, Out, F, Arch>(w, b, x, z, y);
   }
 
@@ -81,7 +82,7 @@ struct dense {
   template <class T>
   static constexpr bool by_columns = Out * sizeof(T) >= 64;
   template <class Arch, class F, bool ByColumns, std::size_t Stride, class T>
-  static void forward_inference(const T* w, const T* b, const T* x, T* z, T* y) {
+  CTNN_INLINE_KERNEL static void forward_inference(const T* w, const T* b, const T* x, T* z, T* y) {
     if constexpr (ByColumns)
       simd::dense_forward_columns<in, Out, Stride, F, Arch>(w, b, x, z, y);
     else if constexpr (std::is_void_v<F>)
@@ -103,13 +104,13 @@ struct dense {
   // One sample on a SIMD architecture: ∂W, ∂b to the gradient sink (which takes final values), δx
   // through dx, in one pass over W.
   template <class Arch, class T, class Sink, class Adjoint>
-  static void vjp_sample(const T* w, const T* x, const T* dz, const Sink& gradient,
-                         const Adjoint& dx) {
-    const auto propagate = [&] {
+  CTNN_INLINE_KERNEL static void vjp_sample(const T* w, const T* x, const T* dz,
+                                            const Sink& gradient, const Adjoint& dx) {
+    const auto propagate = [&]() CTNN_INLINE_LAMBDA {
       simd::dense_backward_one<in, Out, true, Arch>(w, dz, x, gradient, 0, bias_at,
                                                     simd::to_sink<Arch, Adjoint>{dx});
     };
-    const auto keep = [&] {
+    const auto keep = [&]() CTNN_INLINE_LAMBDA {
       simd::dense_backward_one<in, Out, false, Arch>(w, dz, x, gradient, 0, bias_at,
                                                      simd::to_nowhere{});
     };

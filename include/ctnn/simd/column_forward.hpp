@@ -25,7 +25,7 @@ namespace ctnn::simd {
 // scratch for an activation that is not elementwise (softmax), which runs on the stored z.
 // Activation void: a = W x + b.
 template <std::size_t In, std::size_t Out, std::size_t Stride, class Activation, class Arch, class T>
-void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
+CTNN_INLINE_KERNEL void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
   constexpr std::size_t L = traits::lanes;
@@ -34,7 +34,7 @@ void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
   static_assert(Stride >= packs * L, "ctnn: a column must hold whole packs");
   constexpr std::size_t chunk_packs = packs < 8 ? packs : 8;
 
-  detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) {
+  detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) CTNN_INLINE_LAMBDA {
     constexpr std::size_t k0 = decltype(chunk)::value * chunk_packs;
     constexpr std::size_t n = packs - k0 < chunk_packs ? packs - k0 : chunk_packs;
     // Accumulators per pack: up to 16 in all (of 32 registers), at most 4 per pack (the chain is
@@ -42,35 +42,39 @@ void dense_forward_columns(const T* wt, const T* b, const T* x, T* z, T* a) {
     constexpr std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
     constexpr std::size_t A = by_units < In ? by_units : In;
     alignas(local_alignment<P>) P acc[A][n];
-    detail::unrolled<n>([&](auto k) {
+    detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
       acc[0][k] = traits::load(b + (k0 + k) * L);
-      detail::unrolled<A - 1>([&](auto c) { acc[c + 1][k] = traits::broadcast(T(0)); });
+      detail::unrolled<A - 1>(
+          [&](auto c) CTNN_INLINE_LAMBDA { acc[c + 1][k] = traits::broadcast(T(0)); });
     });
-    auto column = [&](std::size_t i, auto c) {
+    auto column = [&](std::size_t i, auto c) CTNN_INLINE_LAMBDA {
       const P xi = traits::broadcast(x[i]);
-      detail::unrolled<n>([&](auto k) {
-        acc[c][k] = multiply_add<T, Arch>(xi, traits::load(wt + i * Stride + (k0 + k) * L), acc[c][k]);
+      detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
+        acc[c][k] =
+            multiply_add<T, Arch>(xi, traits::load(wt + i * Stride + (k0 + k) * L), acc[c][k]);
       });
     };
     // Narrow layers are unrolled whole; wide ones loop over groups of A columns.
     constexpr std::size_t grouped_end = In - In % A;
     if constexpr (In <= 64) {
-      detail::unrolled<In>([&](auto i) {
+      detail::unrolled<In>([&](auto i) CTNN_INLINE_LAMBDA {
         column(i, std::integral_constant<std::size_t, decltype(i)::value % A>{});
       });
     } else {
-      for (std::size_t i = 0; i < grouped_end; i += A) detail::unrolled<A>([&](auto c) { column(i + c, c); });
-      detail::unrolled<In - grouped_end>([&](auto c) { column(grouped_end + c, c); });
+      for (std::size_t i = 0; i < grouped_end; i += A)
+        detail::unrolled<A>([&](auto c) CTNN_INLINE_LAMBDA { column(i + c, c); });
+      detail::unrolled<In - grouped_end>(
+          [&](auto c) CTNN_INLINE_LAMBDA { column(grouped_end + c, c); });
     }
     // Pairwise sum of the accumulators (indices known at compile time).
-    detail::unrolled<std::bit_width(A - 1)>([&](auto level) {
+    detail::unrolled<std::bit_width(A - 1)>([&](auto level) CTNN_INLINE_LAMBDA {
       constexpr std::size_t step = std::size_t(1) << decltype(level)::value;
-      detail::unrolled<A>([&](auto c) {
+      detail::unrolled<A>([&](auto c) CTNN_INLINE_LAMBDA {
         if constexpr (c % (2 * step) == 0 && c + step < A)
-          detail::unrolled<n>([&](auto k) { acc[c][k] += acc[c + step][k]; });
+          detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA { acc[c][k] += acc[c + step][k]; });
       });
     });
-    detail::unrolled<n>([&](auto k) {
+    detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
       constexpr std::size_t o = (k0 + k) * L;
       constexpr std::size_t width = detail::pack_width<Out, L>(k0 + k);
       if constexpr (std::is_void_v<Activation>)

@@ -58,7 +58,7 @@ template <std::size_t N, class Arch, class T>
 inline vector_packs<T, Arch, N> load_vector(const T* p) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
   vector_packs<T, Arch, N> x;
-  detail::unrolled<vector_packs<T, Arch, N>::count>([&](auto k) {
+  detail::unrolled<vector_packs<T, Arch, N>::count>([&](auto k) CTNN_INLINE_LAMBDA {
     x.v[k] = detail::load_part<detail::pack_width<N, L>(decltype(k)::value), Arch>(p + k * L);
   });
   return x;
@@ -69,14 +69,14 @@ namespace detail {
 // R rows (R ≤ L) of W starting at w, each dotted with x along In: acc[r] holds row r's products,
 // to be summed across lanes; acc[R..L) are 0.
 template <std::size_t In, std::size_t R, class Arch, class T>
-inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
+CTNN_INLINE_KERNEL inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
                          pack<T, Arch> (&acc)[pack_traits<T, Arch>::lanes]) {
   using traits = pack_traits<T, Arch>;
   constexpr std::size_t L = traits::lanes;
   // The first pack of each row starts its accumulator (a product, not an FMA into zeros).
   // Short rows (up to 4 packs) are unrolled, all R side by side; long ones go in groups (below).
   constexpr std::size_t packs = (In + L - 1) / L;
-  auto step = [&](auto width, std::size_t i, bool first) {
+  auto step = [&](auto width, std::size_t i, bool first) CTNN_INLINE_LAMBDA {
     const auto xv = x.v[i / L];
     CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
       const auto wv = load_part<decltype(width)::value, Arch>(w + r * In + i);
@@ -84,7 +84,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
     }
   };
   if constexpr (packs <= 4) {
-    unrolled<packs>([&](auto k) {
+    unrolled<packs>([&](auto k) CTNN_INLINE_LAMBDA {
       constexpr std::size_t width = pack_width<In, L>(decltype(k)::value);
       step(std::integral_constant<std::size_t, width>{}, k * L, k == 0);
     });
@@ -96,7 +96,8 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
     constexpr std::size_t full_end = In - In % L;
     constexpr std::size_t pair_end = full_end - full_end % (2 * L);
     constexpr std::size_t G = 8;
-    auto group = [&]<std::size_t Rows>(std::size_t r0, std::integral_constant<std::size_t, Rows>) {
+    auto group = [&]<std::size_t Rows>(std::size_t r0, std::integral_constant<std::size_t, Rows>)
+                     CTNN_INLINE_LAMBDA {
       alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> even[Rows], odd[Rows];
       CTNN_UNROLL for (std::size_t r = 0; r < Rows; ++r) {
         even[r] = load_part<L, Arch>(w + (r0 + r) * In) * x.v[0];
@@ -128,7 +129,7 @@ inline void row_products(const T* w, const vector_packs<T, Arch, In>& x,
 // z[o..o+R) = W[o..o+R) x + b[o..o+R), a = f(z) for an elementwise f, one pack; returns a's
 // pack (lanes past R are 0).
 template <std::size_t In, std::size_t R, class Activation, class Arch, class T>
-inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T, Arch, In>& x,
+CTNN_INLINE_KERNEL inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T, Arch, In>& x,
                                    T* z, T* a) {
   using traits = pack_traits<T, Arch>;
   alignas(local_alignment<pack<T, Arch>>) pack<T, Arch> acc[traits::lanes];
@@ -155,13 +156,13 @@ inline pack<T, Arch> forward_block(const T* w, const T* b, const vector_packs<T,
 // z = W x + b and a = f(z) for one sample (x: In values, z and a: Out values, stored); returns
 // a as packs for the next stage. Activation void: z alone (a is not touched), returned as packs.
 template <std::size_t In, std::size_t Out, class Activation, class Arch, class T>
-vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
+CTNN_INLINE_KERNEL vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
                                              const vector_packs<T, Arch, In>& x, T* z, T* a) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t blocks = Out / L;
   vector_packs<T, Arch, Out> result;
-  auto block = [&](std::size_t k) {
+  auto block = [&](std::size_t k) CTNN_INLINE_LAMBDA {
     const std::size_t o = k * L;
     result.v[k] = detail::forward_block<In, L, Activation, Arch>(w + o * In, b + o, x, z + o, a + o);
   };
@@ -189,7 +190,7 @@ vector_packs<T, Arch, Out> dense_forward_one(const T* w, const T* b,
 // its ∂W goes to the sink: a sink that updates W in place (the fused training step) is safe.
 template <std::size_t In, std::size_t Out, bool Propagate, class Arch, class T, class Sink,
           class Finish>
-void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink, std::size_t w_at,
+CTNN_INLINE_KERNEL void dense_backward_one(const T* w, const T* delta, const T* x, const Sink& sink, std::size_t w_at,
                         std::size_t b_at, Finish&& finish) {
   using traits = pack_traits<T, Arch>;
   using P = pack<T, Arch>;
