@@ -41,7 +41,7 @@ struct sample_program : program<G, Plan> {
   // Node x's values as packs: the carried ones when they are x's (or those of the node x is a
   // view of, with the same size), else loaded.
   template <class Arch, std::size_t X, class T, class B, class C>
-  static auto packs_of(const B& b, const C& carry) {
+  CTNN_INLINE_KERNEL static auto packs_of(const B& b, const C& carry) {
     constexpr std::size_t size = table::size[X];
     if constexpr (C::node != core::none && Plan::value_root[X] == Plan::value_root[C::node] &&
                   table::size[C::node] == size)
@@ -66,8 +66,10 @@ struct sample_program : program<G, Plan> {
     }
   }
 
+  // CTNN_INLINE_KERNEL (config.hpp) on the steps below: so that clang's flatten of a one-sample
+  // pass reaches the ops' kernels through them (g++'s flatten does that by itself).
   template <class Arch, class T, std::size_t F, class B, class C>
-  static void forward_from(const B& b, const C& carry) {
+  CTNN_INLINE_KERNEL static void forward_from(const B& b, const C& carry) {
     if constexpr (F < forward_count) {
       constexpr std::size_t K = forward_nodes[F];
       if constexpr (table::loss[K]) {
@@ -95,12 +97,12 @@ struct sample_program : program<G, Plan> {
   }
 
   template <class Arch, class T, class B>
-  static void forward(const B& b) {
+  CTNN_INLINE_KERNEL static void forward(const B& b) {
     forward_from<Arch, T, 0>(b, no_packs{});
   }
 
   template <class Arch, std::size_t K, class T, class B, class Target>
-  static void backward_step(const B& b, T scale, const Target& target) {
+  CTNN_INLINE_KERNEL static void backward_step(const B& b, T scale, const Target& target) {
     if constexpr (!R::always_needed(K)) {
       if constexpr (!B::input_gradients) return;
       if ((b.want & R::input_mask[K]) == 0) return;
@@ -125,8 +127,8 @@ struct sample_program : program<G, Plan> {
   }
 
   template <class Arch, class T, class B, class Target>
-  static void backward(const B& b, T scale, const Target& target) {
-    [&]<std::size_t... S>(std::index_sequence<S...>) {
+  CTNN_INLINE_KERNEL static void backward(const B& b, T scale, const Target& target) {
+    [&]<std::size_t... S>(std::index_sequence<S...>) CTNN_INLINE_LAMBDA {
       (backward_step<Arch, R::steps[S], T>(b, scale, target), ...);
     }(std::make_index_sequence<R::step_count>{});
   }

@@ -112,7 +112,7 @@ namespace detail {
 // or plain loops over the layout (the scalar architecture, which constant evaluation runs), with the elementwise node F that
 // reads them alone folded in; every other node runs its tile rule with n = 1.
 template <class Arch, class Net, class G, class Plan, std::size_t K, class F, class T, class B>
-constexpr void inference_node(const T* weights, const B& b, T* y) {
+CTNN_INLINE_KERNEL constexpr void inference_node(const T* weights, const B& b, T* y) {
   using W = inference_weights<Net, T>;
   using N = typename G::template node_at<K>;
   using program = exec::program<G, Plan>;
@@ -147,8 +147,10 @@ constexpr void inference_node(const T* weights, const B& b, T* y) {
   }
 }
 
+// CTNN_INLINE_KERNEL (config.hpp): so that clang's flatten of inference_forward reaches the
+// kernels through this recursion (g++'s flatten does that by itself).
 template <class Arch, class Net, class G, class Plan, std::size_t F, class T, class B>
-constexpr void inference_from(const T* weights, const B& b) {
+CTNN_INLINE_KERNEL constexpr void inference_from(const T* weights, const B& b) {
   using program = exec::program<G, Plan>;
   using table = typename G::table;
   if constexpr (F < program::forward_count) {
