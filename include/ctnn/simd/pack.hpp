@@ -11,6 +11,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "../config.hpp"
+#include "math.hpp"
 
 namespace ctnn::simd {
 
@@ -276,7 +277,7 @@ constexpr pack<T, Arch> multiply_add(const pack<T, Arch>& a, const pack<T, Arch>
   if constexpr (std::is_same_v<Arch, scalar_arch>)
     return a * b + c;
   else
-    return xsimd::fma(a, b, c);
+    return math::fma(a, b, c);
 }
 
 }  // namespace ctnn::simd
