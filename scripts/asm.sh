@@ -27,7 +27,9 @@
 #     or posix_memalign anywhere in the set.
 # Each summary ends with one line for scripts:
 #   asm: function=<name> compiler=<c> instructions=<n> simd=<n> simd_share=<f> scalar_fp=<n>
-#        xmm=<n> ymm=<n> zmm=<n> calls=<n> indirect_calls=<n> functions=<n> allocates=<yes|no>
+#        xmm=<n> ymm=<n> zmm=<n> fma=<n> calls=<n> indirect_calls=<n> functions=<n>
+#        allocates=<yes|no>
+# (fma: fused multiply-add instructions, vfmadd/vfmsub/vfnmadd/vfnmsub, packed or scalar.)
 # Exit status: 0; 1 if a selected entry point allocates; 2 on usage or build errors.
 #
 # --summary-only  skip the listings; --source  interleave source lines (compiles with -g, objdump
@@ -222,6 +224,9 @@ def is_simd_packed(mnemonic, operands):
 def is_scalar_fp(mnemonic, operands):
     return bool(re.search(r"%xmm", operands)) and not is_simd_packed(mnemonic, operands)
 
+def is_fused_multiply_add(mnemonic):
+    return bool(re.match(r"vfn?m(add|sub)(sub)?\d{3}[ps][sd]", mnemonic))
+
 def width(operands):
     if "%zmm" in operands:
         return "zmm"
@@ -275,7 +280,7 @@ for key in selected:
         for f in reached:
             print("\n".join(lines[f]))
             print()
-    total = packed = scalar = 0
+    total = packed = scalar = fused = 0
     widths = Counter()
     calls = Counter()
     indirect = 0
@@ -283,6 +288,7 @@ for key in selected:
     for f in reached:
         for mnemonic, operands in functions[f]:
             total += 1
+            fused += is_fused_multiply_add(mnemonic)
             if is_simd_packed(mnemonic, operands):
                 packed += 1
                 widths[width(operands)] += 1
@@ -311,6 +317,7 @@ for key in selected:
     print(f"  packed SIMD       {packed} ({100 * share:.1f}% of all); scalar floating point {scalar}")
     print(f"  vector widths     zmm (512 bit) {widths['zmm']}, ymm (256 bit) {widths['ymm']}, "
           f"xmm (128 bit) {widths['xmm']}")
+    print(f"  fused mul-add     {fused}")
     print(f"  call instructions {sum(calls.values())}" + (f" ({indirect} indirect)" if indirect else ""))
     for name, n in calls.most_common():
         print(f"                    {n:6d}x {short(name)}")
@@ -325,7 +332,7 @@ for key in selected:
               f"{' and throw ctnn::contract_error' if error_throws else ''}")
     print(f"asm: function={key} compiler={compiler} instructions={total} simd={packed} "
           f"simd_share={share:.3f} scalar_fp={scalar} xmm={widths['xmm']} ymm={widths['ymm']} "
-          f"zmm={widths['zmm']} calls={sum(calls.values())} indirect_calls={indirect} "
+          f"zmm={widths['zmm']} fma={fused} calls={sum(calls.values())} indirect_calls={indirect} "
           f"functions={len(reached)} allocates={'yes' if allocating else 'no'} "
           f"error_path_allocates={'yes' if error_allocates else 'no'}")
     print()
