@@ -59,6 +59,18 @@ void check_clipping() {
     CHECK(ctnn::clip_scale<Arch>(original, T(norm * 1.01)) == T(1));
     CHECK(ctnn::clip_scale<Arch>(original, 1e9) == T(1));
   }
+  SUBCASE("a threshold that is not > 0 is refused, and the gradient kept") {
+    for (const double bad : {0.0, -1.0, std::nan("")}) {
+      ctnn::gradient<net, T> g = original;
+      CHECK_THROWS_WITH_AS(ctnn::clip_grad_norm<Arch>(g, T(bad)),
+                           doctest::Contains("ctnn::clip_grad_norm: max_norm must be > 0, got"),
+                           ctnn::contract_error);
+      CHECK(g == original);
+      CHECK_THROWS_WITH_AS(ctnn::clip_scale<Arch>(original, T(bad)),
+                           doctest::Contains("ctnn::clip_scale: max_norm must be > 0"),
+                           ctnn::contract_error);
+    }
+  }
   SUBCASE("a zero gradient is left alone") {
     ctnn::gradient<net, T> zero{};
     CHECK(ctnn::clip_grad_norm<Arch>(zero, T(1)) == T(0));

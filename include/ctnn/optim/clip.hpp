@@ -12,13 +12,24 @@
 
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <type_traits>
 
+#include "../detail/contract.hpp"
 #include "../nn/network.hpp"
 #include "../simd/elementwise.hpp"
 #include "../simd/pack.hpp"
 
 namespace ctnn {
+
+namespace detail {
+// A threshold of 0 would zero every gradient and a negative one flip it; NaN would clip nothing
+// silently. +inf is allowed (it never clips).
+inline void require_max_norm(const char* where, double max_norm) {
+  if (!(max_norm > 0))
+    contract_failed(where, "max_norm must be > 0, got " + std::to_string(max_norm));
+}
+}  // namespace detail
 
 // ‖g‖₂ of the whole block.
 template <class Arch = simd::default_arch, class Net, class T>
@@ -30,6 +41,7 @@ T global_norm(const gradient<Net, T>& g) {
 // The factor that brings g's norm down to max_norm (1 when it is already within).
 template <class Arch = simd::default_arch, class Net, class T>
 T clip_scale(const gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
+  detail::require_max_norm("clip_scale", double(max_norm));
   const T norm = global_norm<Arch>(g);
   return norm > max_norm ? max_norm / norm : T(1);
 }
@@ -37,6 +49,7 @@ T clip_scale(const gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
 // Scales g in place so that ‖g‖ <= max_norm; returns the norm before clipping (as PyTorch does).
 template <class Arch = simd::default_arch, class Net, class T>
 T clip_grad_norm(gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
+  detail::require_max_norm("clip_grad_norm", double(max_norm));
   const T norm = global_norm<Arch>(g);
   if (norm > max_norm) {
     const T s = max_norm / norm;
