@@ -303,6 +303,11 @@ TEST_CASE("fit: with stop_on_non_finite = false, non-finite batches are skipped 
     CHECK(e.skipped_batches == 1);
     CHECK(e.samples == 19);
     CHECK(std::isfinite(e.train_loss));
+    // The accuracy is over the 19 samples that stepped: k/19 for a whole k (k/20 is not, for
+    // 0 < k < 20), and the skipped sample is not counted.
+    const double correct = e.train_accuracy * 19;
+    CHECK(e.train_accuracy > 0);
+    CHECK(std::abs(correct - std::round(correct)) < 1e-9);
   }
   CHECK(opt.steps() == 3 * 19);
   CHECK(std::all_of(p.values.begin(), p.values.end(), [](float v) { return std::isfinite(v); }));

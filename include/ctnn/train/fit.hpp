@@ -356,9 +356,6 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
       else
         l = pool ? threaded_gradient<Arch, G>(*pool, p, x, t, *g, *pws, nullptr, y)
                  : gradient_batch<Arch, Net, G>("fit", p, x, t, *g, *ws, nullptr, y);
-      if (count_train_accuracy)
-        count_matches<T>(train_acc, rule, std::span<const T>(yb.data(), m * out),
-                         std::span<const T>(tb[0].data(), m * out), out);
       if (!std::isfinite(l)) {
         if (o.stop_on_non_finite) {
           progress.interrupt();
@@ -373,6 +370,10 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
         ++e.skipped_batches;
         continue;
       }
+      // A skipped batch counts in neither the loss nor the accuracy.
+      if (count_train_accuracy)
+        count_matches<T>(train_acc, rule, std::span<const T>(yb.data(), m * out),
+                         std::span<const T>(tb[0].data(), m * out), out);
       if (o.clip_norm > 0) opt.step(p, *g, lr, clip_scale<Arch>(*g, T(o.clip_norm)));
       else if (!fused) opt.step(p, *g, lr);
       e.learning_rate = lr;
