@@ -43,6 +43,7 @@ struct tanh : elementwise_activation {
 // max(z, 0);  derivative 1 for z > 0, else 0 (the subgradient 0 at z = 0, as PyTorch uses).
 struct relu : elementwise_activation {
   static constexpr std::string_view name = "relu";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   template <class V> static constexpr V value(const V& z) { return math::max(z, V(0)); }
   template <class V> static constexpr V derivative(const V& z, const V&) {
     return math::select(z > V(0), V(1), V(0));
@@ -54,6 +55,7 @@ struct relu : elementwise_activation {
 template <class Slope = std::ratio<1, 100>>
 struct leaky_relu : elementwise_activation {
   static constexpr std::string_view name = "leaky_relu";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   static constexpr double slope = double(Slope::num) / double(Slope::den);
   template <class V> static constexpr V value(const V& z) { return math::select(z > V(0), z, V(slope) * z); }
   template <class V> static constexpr V derivative(const V& z, const V&) {
@@ -65,6 +67,7 @@ struct leaky_relu : elementwise_activation {
 template <class Alpha = std::ratio<1>>
 struct elu : elementwise_activation {
   static constexpr std::string_view name = "elu";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   static constexpr double alpha = double(Alpha::num) / double(Alpha::den);
   template <class V> static constexpr V value(const V& z) {
     return math::select(z > V(0), z, V(alpha) * math::expm1(math::min(z, V(0))));
@@ -84,6 +87,7 @@ struct softplus : elementwise_activation {
 // swish / SiLU: z·σ(z);  derivative σ + a(1 - σ).
 struct swish : elementwise_activation {
   static constexpr std::string_view name = "swish";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   template <class V> static constexpr V value(const V& z) { return z * math::sigmoid(z); }
   template <class V> static constexpr V derivative(const V& z, const V& a) {
     const V s = math::sigmoid(z);
@@ -95,6 +99,7 @@ using silu = swish;
 // mish: z·tanh(softplus(z));  derivative t + z(1 - t²)σ(z) with t = tanh(softplus(z)).
 struct mish : elementwise_activation {
   static constexpr std::string_view name = "mish";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   template <class V> static constexpr V value(const V& z) { return z * math::tanh(math::softplus(z)); }
   template <class V> static constexpr V derivative(const V& z, const V&) {
     const V t = math::tanh(math::softplus(z));
@@ -106,6 +111,7 @@ struct mish : elementwise_activation {
 // derivative Φ(z) + z·φ(z) with φ the standard normal density.
 struct gelu : elementwise_activation {
   static constexpr std::string_view name = "gelu";
+  static constexpr bool he_initialization = true;  // initialize: the ReLU family
   template <class V> static constexpr V value(const V& z) {
     return V(0.5) * z * (V(1) + math::erf(z * V(0.70710678118654752440)));
   }

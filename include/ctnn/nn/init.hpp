@@ -2,7 +2,7 @@
 // Initialisation from a seed. Weights are drawn uniformly from [-bound, bound] with
 //   Xavier/Glorot  bound = √(6 / (in + out))   for identity, sigmoid, tanh, softmax, softplus
 //   He/Kaiming     bound = √(6 / in)           for the ReLU family (relu, leaky_relu, elu, gelu,
-//                                              swish, mish)
+//                                              swish, mish: `he_initialization = true`)
 // chosen per dense layer by the activation that reads it (a shared layer once, by its first
 // node); biases start at 0. The generator is ctnn's own, so a seed gives the same weights with
 // every compiler and standard library, and it runs in constant evaluation too.
@@ -21,10 +21,11 @@ namespace ctnn {
 enum class init_scheme { automatic, xavier_uniform, he_uniform };
 
 namespace detail {
+// An activation asks for the He bound by saying so (ctnn's ReLU family does); any other type,
+// whatever its members, gets Xavier's.
 template <class A>
 constexpr bool rectifier_like() {
-  return std::is_same_v<A, relu> || std::is_same_v<A, gelu> || std::is_same_v<A, swish> ||
-         std::is_same_v<A, mish> || requires { A::slope; } || requires { A::alpha; };
+  return requires { requires bool(A::he_initialization); };
 }
 }  // namespace detail
 
