@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstddef>
 #include <ctnn/ctnn.hpp>
+#include <memory>
+#include <ratio>
 #include <span>
 #include <vector>
 
@@ -156,5 +158,57 @@ TEST_CASE("evaluate: mean loss as loss_batch, accuracy as per-sample forward pas
   CHECK(std::isnan(e.accuracy));  // squared error: no accuracy unless asked for
   CHECK(std::isfinite(e.loss));
   CHECK_THROWS_AS(ctnn::evaluate(p, ctnn::squared_error{}, view(x), std::span<const double>(t).first(8)),
+                  ctnn::contract_error);
+}
+
+TEST_CASE("evaluate on a graph with an objective: the mean objective and its first loss's accuracy, "
+          "by hand") {
+  // Two inputs, one head, softmax cross-entropy on it as the objective, weighted by 1/2.
+  namespace op = ctnn::op;
+  using a = op::input<"a", 3>;
+  using b = op::input<"b", 2>;
+  using y = op::dense<"head", 4, op::concat<a, b>>;
+  using net = ctnn::graph<ctnn::inputs<a, b>, ctnn::outputs<y>,
+                          ctnn::objective<op::scale<op::softmax_cross_entropy<y>, std::ratio<1, 2>>>>;
+  ctnn::parameters<net, double> p;
+  ctnn::initialize(p, 5);
+  for (std::size_t k = 0; k < p.size(); ++k) p[k] += 0.01 * double(k % 7);  // biases too
+  constexpr std::size_t n = 37;
+  std::vector<double> xa(n * 3), xb(n * 2), t(n * 4, 0.0);
+  for (std::size_t k = 0; k < xa.size(); ++k) xa[k] = std::sin(0.7 * double(k));
+  for (std::size_t k = 0; k < xb.size(); ++k) xb[k] = std::cos(1.3 * double(k));
+  for (std::size_t s = 0; s < n; ++s) t[s * 4 + (s * 7) % 4] = 1.0;
+
+  // By hand: W is 4x5 row-major over [a, b], then b; loss = ½(log Σ e^z - z_target).
+  double loss = 0;
+  std::size_t right = 0;
+  for (std::size_t s = 0; s < n; ++s) {
+    double z[4], m = -1e300;
+    std::size_t best = 0, target = 0;
+    for (std::size_t o = 0; o < 4; ++o) {
+      z[o] = p[20 + o];
+      for (std::size_t i = 0; i < 5; ++i)
+        z[o] += p[o * 5 + i] * (i < 3 ? xa[s * 3 + i] : xb[s * 2 + i - 3]);
+      if (z[o] > m) m = z[o], best = o;
+      if (t[s * 4 + o] == 1.0) target = o;
+    }
+    double sum = 0;
+    for (double v : z) sum += std::exp(v - m);
+    loss += 0.5 * (m + std::log(sum) - z[target]);
+    right += best == target;
+  }
+  const ctnn::evaluation e = ctnn::evaluate(p, {view(xa), view(xb)}, {view(t)});
+  CHECK(e.samples == n);
+  CHECK(e.loss == doctest::Approx(loss / double(n)).epsilon(1e-12));
+  CHECK(e.accuracy == double(right) / double(n));
+  CHECK(right > 0);
+  CHECK(right < n);
+  // The same through a caller's workspace and rule, and the contract checks.
+  auto ws = std::make_unique<ctnn::workspace<net, double>>();
+  const auto e2 = ctnn::evaluate(p, {view(xa), view(xb)}, {view(t)}, *ws,
+                                 ctnn::resolve_accuracy<net>(ctnn::accuracy_kind::none));
+  CHECK(e2.loss == e.loss);
+  CHECK(std::isnan(e2.accuracy));
+  CHECK_THROWS_AS(ctnn::evaluate(p, {view(xa), std::span<const double>(xb).first(10)}, {view(t)}),
                   ctnn::contract_error);
 }

@@ -17,7 +17,9 @@
 //
 // evaluate runs one forward pass per sample (tile by tile through the caller's workspace) and
 // takes the loss from the same pass, so the loss and the accuracy cost one pass together; it
-// allocates nothing. (A graph with one output; the loss is given at the call.)
+// allocates nothing. A graph with one output takes the loss at the call; a graph with an
+// objective takes its inputs and targets as arrays of spans:
+//   ctnn::evaluate(p, {x0, x1}, {t0, t1});                   // e.loss: the mean objective
 
 #include <algorithm>
 #include <array>
@@ -225,6 +227,28 @@ evaluation evaluate(const parameters<Net, T>& p, const Loss& loss, std::span<con
                     accuracy_kind kind = accuracy_kind::automatic) {
   auto ws = std::make_unique<workspace<Net, T>>();
   return evaluate<Arch>(p, loss, inputs, targets, *ws, resolve_accuracy<Net, Loss>(kind));
+}
+
+// A graph with an objective (its losses are nodes): the mean objective over n samples and the
+// accuracy of its first loss's prediction against that loss's target. inputs and targets hold n
+// rows each, in the graph's input and target order.
+template <class Arch = simd::default_arch, class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+evaluation evaluate(const parameters<Net, T>& p,
+                    const std::array<std::span<const T>, Net::input_count>& inputs,
+                    const std::array<std::span<const T>, Net::target_count>& targets,
+                    workspace<Net, T, Tile>& ws, const accuracy_rule& rule) {
+  return detail::evaluate_graph<Arch, Net>(p, inputs, targets, ws, rule);
+}
+
+template <class Arch = simd::default_arch, class Net, class T>
+  requires(Net::has_objective)
+evaluation evaluate(const parameters<Net, T>& p,
+                    const std::array<std::span<const T>, Net::input_count>& inputs,
+                    const std::array<std::span<const T>, Net::target_count>& targets,
+                    accuracy_kind kind = accuracy_kind::automatic) {
+  auto ws = std::make_unique<workspace<Net, T>>();
+  return evaluate<Arch>(p, inputs, targets, *ws, resolve_accuracy<Net>(kind));
 }
 
 }  // namespace ctnn
