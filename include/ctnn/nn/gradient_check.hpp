@@ -80,7 +80,7 @@ constexpr std::array<std::size_t, N + 1> running_offsets(const std::array<std::s
   return o;
 }
 
-template <class Net, class G, class T, class X, class Tg>
+template <class Arch, class Net, class G, class T, class X, class Tg>
 constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, const X& x,
                                                  const Tg& t, gradient_check_options options) {
   constexpr std::size_t P = Net::parameter_count;
@@ -100,7 +100,7 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
   for (std::size_t k = 0; k < G::input_count; ++k) d.dx[k] = dx.data() + in_at[k];
   {
     workspace<Net, T, 1> ws;
-    sample_objective<simd::default_arch, G>(p.data(), d, g.data(), ws);
+    sample_objective<Arch, G>(p.data(), d, g.data(), ws);
   }
 
   // The same in double, for the differences.
@@ -119,7 +119,7 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
   }
   workspace<Net, double, 1> wsd;
   const auto objective = [&] {
-    return sample_objective<simd::default_arch, G>(pd.data(), dd, static_cast<double*>(nullptr), wsd);
+    return sample_objective<Arch, G>(pd.data(), dd, static_cast<double*>(nullptr), wsd);
   };
 
   gradient_check_report report;
@@ -159,8 +159,9 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
 
 }  // namespace detail
 
-// A graph without an objective, the loss given here.
-template <class Net, class T, loss_function Loss>
+// A graph without an objective, the loss given here. Arch: the architecture of the passes
+// checked (the differences run on it too, in double).
+template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
   requires(!Net::has_objective)
 constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, const Loss&,
                                                sample_inputs<Net, T> x, sample_targets<Net, T> target,
@@ -171,19 +172,19 @@ constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, cons
     using G = detail::objective_graph<Net, Loss>;
     detail::require_differentiable<Net, G>();
     if constexpr (!detail::differentiable<G>()) return gradient_check_report{};
-    else return detail::checked_gradient<Net, G>(p, x, target, options);
+    else return detail::checked_gradient<Arch, Net, G>(p, x, target, options);
   }
 }
 
 // A graph with an objective.
-template <class Net, class T>
+template <class Arch = simd::default_arch, class Net, class T>
   requires(Net::has_objective)
 constexpr gradient_check_report gradient_check(const parameters<Net, T>& p, sample_inputs<Net, T> x,
                                                sample_targets<Net, T> target,
                                                gradient_check_options options = {}) {
   detail::require_differentiable<Net, Net>();
   if constexpr (!detail::differentiable<Net>()) return gradient_check_report{};
-  else return detail::checked_gradient<Net, Net>(p, x, target, options);
+  else return detail::checked_gradient<Arch, Net, Net>(p, x, target, options);
 }
 
 }  // namespace ctnn
