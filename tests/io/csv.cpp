@@ -8,6 +8,7 @@
 #include <functional>
 #include <initializer_list>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "test_files.hpp"
@@ -66,6 +67,7 @@ TEST_CASE("read_csv_labelled splits a label column off as class indices") {
   temp_dir dir;
   write_text(dir / "l.csv", "a,class,b\n0.5,2,1\n1.5,0,2\n2.5,1.0,3\n");
   const auto d = ctnn::io::read_csv_labelled<float>(dir / "l.csv", 1, {.has_header = true});
+  static_assert(std::is_same_v<std::remove_const_t<decltype(d)>, ctnn::io::labelled_table<float>>);
   CHECK(d.inputs.rows == 3);
   CHECK(d.inputs.cols == 2);
   CHECK(d.inputs.values == std::vector<float>{0.5f, 1, 1.5f, 2, 2.5f, 3});

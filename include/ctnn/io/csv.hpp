@@ -48,10 +48,14 @@ struct csv_table {
 
 // Inputs with a class label per row, e.g. from a CSV file whose first column is the class.
 template <std::floating_point T>
-struct labelled_data {
+struct labelled_table {
   matrix<T> inputs;                 // the other columns, in file order
   std::vector<std::size_t> labels;  // one per row of inputs
 };
+// Its old name, which ctnn::labelled_data<T> (fit's spans of inputs and targets) also bears.
+template <std::floating_point T>
+using labelled_data [[deprecated("ctnn::io::labelled_data is now ctnn::io::labelled_table")]] =
+    labelled_table<T>;
 
 namespace detail {
 
@@ -188,8 +192,8 @@ csv_table<T> read_csv(const std::filesystem::path& file, csv_options options = {
 // Reads a numeric CSV file and splits off the column `label_column` (counted from 0) as class
 // labels, which must be non-negative integers ("3" or "3.0").
 template <std::floating_point T>
-labelled_data<T> read_csv_labelled(const std::filesystem::path& file, std::size_t label_column,
-                                   csv_options options = {}) {
+labelled_table<T> read_csv_labelled(const std::filesystem::path& file, std::size_t label_column,
+                                    csv_options options = {}) {
   const csv_table<T> table = read_csv<T>(file, options);
   const matrix<T>& m = table.values;
   // T holds every integer below 2^digits exactly (2^24 for float); at 2^digits and above a label
@@ -202,7 +206,7 @@ labelled_data<T> read_csv_labelled(const std::filesystem::path& file, std::size_
     fail("", "the label column " + std::to_string(label_column) +
                  " (counted from 0) does not exist: the rows have " + std::to_string(m.cols) +
                  " columns");
-  labelled_data<T> out;
+  labelled_table<T> out;
   out.inputs.rows = m.rows;
   out.inputs.cols = m.cols - 1;
   out.inputs.values.reserve(m.rows * (m.cols - 1));
