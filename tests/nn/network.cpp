@@ -387,6 +387,44 @@ TEST_CASE_TEMPLATE("initialize: Xavier or He bound per activation, zero biases",
   check_bounds(*p, ctnn::init_scheme::he_uniform);
 }
 
+// Activations of one's own: a member named alpha says nothing about the initialisation (it once
+// chose He); he_initialization = true does.
+struct scaled_tanh : ctnn::elementwise_activation {
+  [[maybe_unused]] static constexpr std::string_view name = "scaled_tanh";
+  static constexpr double alpha = 1.7159;
+  template <class V> static constexpr V value(const V& z) { return V(alpha) * ctnn::math::tanh(z); }
+  template <class V> static constexpr V derivative(const V&, const V& a) {
+    return (V(alpha) - a * a / V(alpha));
+  }
+};
+struct clipped_relu : ctnn::elementwise_activation {
+  [[maybe_unused]] static constexpr std::string_view name = "clipped_relu";
+  static constexpr bool he_initialization = true;
+  template <class V> static constexpr V value(const V& z) {
+    return ctnn::math::min(ctnn::math::max(z, V(0)), V(6));
+  }
+  template <class V> static constexpr V derivative(const V& z, const V&) {
+    return ctnn::math::select(z > V(0), V(1), V(0));
+  }
+};
+
+TEST_CASE("initialize: a custom activation gets He only if it declares he_initialization") {
+  using net = ctnn::network<ctnn::input<40>, ctnn::dense<30>, scaled_tanh, ctnn::dense<30>,
+                            clipped_relu, ctnn::dense<20>>;
+  auto p = std::make_unique<ctnn::parameters<net, double>>();
+  ctnn::initialize(*p, 3);
+  const auto largest = [&]<std::size_t K>() {
+    double m = 0;
+    for (const double w : p->template layer<K>().weights()) m = std::max(m, std::abs(w));
+    return m;
+  };
+  const double xavier0 = bound_of(bound_kind::xavier, 40, 30), he1 = bound_of(bound_kind::he, 30, 30);
+  CHECK(largest.template operator()<0>() <= xavier0);
+  CHECK(largest.template operator()<0>() >= 0.9 * xavier0);
+  CHECK(largest.template operator()<1>() <= he1);
+  CHECK(largest.template operator()<1>() >= 0.9 * he1);
+}
+
 TEST_CASE_TEMPLATE("initialize is deterministic for a seed and differs across seeds", T, float,
                    double) {
   auto a = std::make_unique<ctnn::parameters<init_net, T>>();
@@ -538,3 +576,17 @@ TEST_CASE("other tile sizes only change how the batch is cut") {
 }
 
 }  // namespace
+
+TEST_CASE("gradient_check at run time, on the default architecture and on the scalar one") {
+  using net = ctnn::network<ctnn::input<5>, ctnn::dense<7>, ctnn::tanh, ctnn::dense<3>>;
+  ctnn::parameters<net, double> p;
+  ctnn::initialize(p, 4);
+  const std::array<double, 5> x{0.3, -0.2, 0.9, -1.1, 0.5};
+  const std::array<double, 3> t{0.1, -0.4, 0.7};
+  const auto simd = ctnn::gradient_check(p, ctnn::squared_error{}, x, t);
+  const auto scalar = ctnn::gradient_check<ctnn::simd::scalar_arch>(p, ctnn::squared_error{}, x, t);
+  CHECK(simd.worst_error < 1e-7);
+  CHECK(scalar.worst_error < 1e-7);
+  CHECK(simd.checked == scalar.checked);
+  CHECK(scalar.checked == net::parameter_count + 5);  // every parameter and input entry
+}
