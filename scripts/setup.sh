@@ -9,6 +9,7 @@ packages=(
   g++ clang
   libboost-dev libxsimd-dev doctest-dev
   meson ninja-build pkg-config python3
+  cmake             # tests/cmake: ctnn as a CMake package, subdirectory and FetchContent
   zlib1g-dev dataset-fashion-mnist
   libbenchmark-dev libeigen3-dev
   time              # /usr/bin/time: peak memory of a build (scripts/compile_budget.sh)
