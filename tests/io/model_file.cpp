@@ -13,6 +13,7 @@
 #include <ctnn/io/model_file.hpp>
 #include <random>
 #include <ratio>
+#include <utility>
 
 #include "test_files.hpp"
 
@@ -173,6 +174,15 @@ TEST_CASE("refusals name the file and the problem, and leave the destination unc
     io_test::write_bytes(file, b);
     CHECK(load() == where + "the file has format version 2, newer than this program reads "
                             "(version 1); it was written by a newer ctnn");
+  }
+  SUBCASE("a big-endian header") {
+    auto b = good;
+    for (const std::size_t at : {std::size_t{4}, std::size_t{8}, std::size_t{12}})
+      std::swap(b[at], b[at + 3]), std::swap(b[at + 1], b[at + 2]);
+    io_test::write_bytes(file, b);
+    CHECK(load() == where + "the header is big-endian (format version 1 byte-swapped); ctnn model "
+                            "files are little-endian on every machine, so this file was not "
+                            "written by ctnn's save_model");
   }
   SUBCASE("a truncated file") {
     auto b = good;
