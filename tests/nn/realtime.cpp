@@ -170,6 +170,9 @@ void check_chain(const char* name, int repeats) {
   for (std::size_t i = 0; i < In; ++i) x[i] = 0.01f * float(i % 13) - 0.05f;
   t[0] = 1;
   const ctnn::softmax_cross_entropy loss;
+  // The one-sample passes promise not to throw (fixed-extent spans: nothing to check at run time).
+  static_assert(noexcept(ctnn::forward(*w, x)) && noexcept(ctnn::forward(*p, x)) &&
+                noexcept(ctnn::loss(*p, loss, x, t)) && noexcept(ctnn::loss_and_gradient(*p, loss, x, t, *g)));
   // Once outside, so that nothing is first touched under the filter (static guards, lazy setup).
   (void)ctnn::forward(*w, x);
   (void)ctnn::forward(*p, x);

@@ -194,13 +194,14 @@ CTNN_FLATTEN constexpr void inference_forward(const T* weights,
 // forward(p, x) for the p it was built from, up to the order of the additions.
 template <class Arch = simd::default_arch, class Net, class T>
 constexpr void forward(const inference_weights<Net, T>& w, sample_inputs<Net, T> x,
-                       sample_outputs<Net, T> y) {
+                       sample_outputs<Net, T> y) noexcept {
   const auto d = detail::bind<detail::forward_graph<Net>, T>(x, nullptr, nullptr, y);
   detail::inference_forward<Arch, Net>(w.data(), d);
 }
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr output_values<Net, T> forward(const inference_weights<Net, T>& w, sample_inputs<Net, T> x) {
+constexpr output_values<Net, T> forward(const inference_weights<Net, T>& w,
+                                        sample_inputs<Net, T> x) noexcept {
   output_values<Net, T> y{};
   if constexpr (Net::output_count == 1) {
     forward<Arch>(w, x, std::span<T, Net::output_sizes[0]>(y));

@@ -614,7 +614,8 @@ constexpr T loss_and_gradient_batch(const parameters<Net, T>& p, batch_inputs<Ne
 // ---- one sample (sizes are checked at compile time by the span extents) -------------------------
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr void forward(const parameters<Net, T>& p, sample_inputs<Net, T> x, sample_outputs<Net, T> y) {
+constexpr void forward(const parameters<Net, T>& p, sample_inputs<Net, T> x,
+                       sample_outputs<Net, T> y) noexcept {
   using G = detail::forward_graph<Net>;
   workspace<Net, T, 1> ws;
   auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
@@ -646,7 +647,7 @@ constexpr void report_sample_width() {
 }  // namespace detail
 
 template <class Arch = simd::default_arch, class Net, class T>
-constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inputs<Net, T> x) {
+constexpr output_values<Net, T> forward(const parameters<Net, T>& p, sample_inputs<Net, T> x) noexcept {
   output_values<Net, T> y{};
   if constexpr (Net::output_count == 1) {
     forward<Arch>(p, x, std::span<T, Net::output_sizes[0]>(y));
@@ -678,7 +679,7 @@ constexpr T sample_pass(const parameters<Net, T>& p, const X& x, const Tg& t,
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
   requires(!Net::has_objective)
 constexpr T loss(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
-                 sample_targets<Net, T> target) {
+                 sample_targets<Net, T> target) noexcept {
   if constexpr (detail::loss_fits<Net, Loss>())
     return detail::sample_pass<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target,
                                                                                     nullptr, nullptr);
@@ -688,7 +689,8 @@ constexpr T loss(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T>
 
 template <class Arch = simd::default_arch, class Net, class T>
   requires(Net::has_objective)
-constexpr T loss(const parameters<Net, T>& p, sample_inputs<Net, T> x, sample_targets<Net, T> target) {
+constexpr T loss(const parameters<Net, T>& p, sample_inputs<Net, T> x,
+                 sample_targets<Net, T> target) noexcept {
   return detail::sample_pass<Arch, Net, Net>(p, x, target, nullptr, nullptr);
 }
 
@@ -706,7 +708,7 @@ constexpr T sample_gradient(const parameters<Net, T>& p, const X& x, const Tg& t
 template <class Arch = simd::default_arch, class Net, class T, loss_function Loss>
   requires(!Net::has_objective)
 constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
-                              sample_targets<Net, T> target, gradient<Net, T>& g) {
+                              sample_targets<Net, T> target, gradient<Net, T>& g) noexcept {
   if constexpr (detail::loss_fits<Net, Loss>())
     return detail::sample_gradient<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target, g,
                                                                                  nullptr);
@@ -719,7 +721,7 @@ template <class Arch = simd::default_arch, class Net, class T, loss_function Los
   requires(!Net::has_objective)
 constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
                               sample_targets<Net, T> target, gradient<Net, T>& g,
-                              sample_input_gradients<Net, T> input_gradient) {
+                              sample_input_gradients<Net, T> input_gradient) noexcept {
   if constexpr (detail::loss_fits<Net, Loss>())
     return detail::sample_gradient<Arch, Net, detail::objective_graph<Net, Loss>>(p, x, target, g,
                                                                                  input_gradient);
@@ -730,7 +732,7 @@ constexpr T loss_and_gradient(const parameters<Net, T>& p, const Loss&, sample_i
 template <class Arch = simd::default_arch, class Net, class T>
   requires(Net::has_objective)
 constexpr T loss_and_gradient(const parameters<Net, T>& p, sample_inputs<Net, T> x,
-                              sample_targets<Net, T> target, gradient<Net, T>& g) {
+                              sample_targets<Net, T> target, gradient<Net, T>& g) noexcept {
   return detail::sample_gradient<Arch, Net, Net>(p, x, target, g, nullptr);
 }
 
@@ -738,7 +740,7 @@ template <class Arch = simd::default_arch, class Net, class T>
   requires(Net::has_objective)
 constexpr T loss_and_gradient(const parameters<Net, T>& p, sample_inputs<Net, T> x,
                               sample_targets<Net, T> target, gradient<Net, T>& g,
-                              sample_input_gradients<Net, T> input_gradient) {
+                              sample_input_gradients<Net, T> input_gradient) noexcept {
   return detail::sample_gradient<Arch, Net, Net>(p, x, target, g, input_gradient);
 }
 
