@@ -38,14 +38,16 @@ inline void write_input(const std::uint8_t* data, std::size_t size) {
   std::fclose(f);
 }
 
-// Runs read(path); a file_error must name the scratch file.
+// Runs read(path); a file_error must name the scratch file. Returns whether the read succeeded.
 template <class Read>
-void judge(Read&& read) {
+bool judge(Read&& read) {
   try {
     read(scratch_file());
+    return true;
   } catch (const ctnn::io::file_error& e) {
     if (std::string(e.what()).find(scratch_file().filename().string()) == std::string::npos)
       fail("a file_error that does not name the file");
+    return false;
   }
 }
 

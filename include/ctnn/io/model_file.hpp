@@ -19,7 +19,8 @@
 // Every problem throws ctnn::io::file_error naming the file and the problem: not a model file,
 // a newer format, a damaged header, a different network ("was saved for network input<2>,... but
 // this program's network is input<3>,..."), a different scalar type, a truncated file, trailing
-// bytes, a checksum mismatch, a big-endian header. Parameters are stored bit-exactly (NaN payloads included).
+// bytes, a checksum mismatch, a big-endian header. Parameters are stored bit-exactly (NaN
+// payloads included).
 
 #include <cstddef>
 #include <cstdint>
@@ -138,12 +139,11 @@ void load_model(const std::filesystem::path& file, parameters<Net, T>& p) {
   const auto hash = detail::load_le<std::uint64_t>(h + 24);
   // A header written big-endian (by another tool: ctnn writes little-endian on every machine)
   // reads as a huge version; say so instead of calling it a newer format.
-  const auto swapped = [](std::uint32_t v) {
-    return (v >> 24) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-  };
-  if (version > model_format_version && swapped(version) >= 1 &&
-      swapped(version) <= model_format_version && (swapped(value_bytes) == 4 || swapped(value_bytes) == 8))
-    fail("the header is big-endian (format version " + std::to_string(swapped(version)) +
+  const auto version_be = detail::load_be<std::uint32_t>(h + 4);
+  const auto value_bytes_be = detail::load_be<std::uint32_t>(h + 8);
+  if (version > model_format_version && version_be >= 1 && version_be <= model_format_version &&
+      (value_bytes_be == 4 || value_bytes_be == 8))
+    fail("the header is big-endian (format version " + std::to_string(version_be) +
          " byte-swapped); ctnn model files are little-endian on every machine, so this file was "
          "not written by ctnn's save_model");
   if (version > model_format_version)

@@ -1,5 +1,5 @@
 #pragma once
-// Internal (ctnn::io::detail, unstable): little-endian encoding of integers and IEEE floats, and
+// Internal (ctnn::io::detail, unstable): little-endian encoding (and big-endian decoding) of integers and IEEE floats, and
 // the CRC-32 of the model formats. Bytes are assembled by shifts, so the files are the same on
 // any host byte order.
 
@@ -30,6 +30,15 @@ template <class T>
 constexpr T load_le(const unsigned char* in) {
   bits_of<T> bits = 0;
   for (std::size_t k = 0; k < sizeof(T); ++k) bits |= static_cast<bits_of<T>>(in[k]) << (8 * k);
+  return std::bit_cast<T>(bits);
+}
+
+// The same bytes read most significant first: how a header written big-endian would read
+// (load_model names such a file rather than misreading it).
+template <class T>
+constexpr T load_be(const unsigned char* in) {
+  bits_of<T> bits = 0;
+  for (std::size_t k = 0; k < sizeof(T); ++k) bits = static_cast<bits_of<T>>(bits << 8) | in[k];
   return std::bit_cast<T>(bits);
 }
 
