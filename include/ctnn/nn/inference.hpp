@@ -108,6 +108,20 @@ class inference_weights {
 
 namespace detail {
 
+// Node K on one sample by its tile rule (n = 1), its parameter block j at weights + offsets[block].
+template <class Arch, class G, class Plan, std::size_t K, class T, class Offsets, class B>
+CTNN_INLINE_KERNEL constexpr void tile_rule_node(const T* weights, const Offsets& offsets, const B& b,
+                                                 T* y) {
+  using N = typename G::template node_at<K>;
+  using program = exec::program<G, Plan>;
+  constexpr std::size_t I = G::table::input_count[K], P = core::parameters_of<N>::size;
+  const auto params = [&]<std::size_t... J>(std::index_sequence<J...>) {
+    return std::array<const T*, P>{(weights + offsets[G::block_of(K, J)])...};
+  }(std::make_index_sequence<P>{});
+  const core::forward_args<T, I, P> a{1, program::template input_values<K, T>(b), y, params};
+  N::template forward<Arch>(a);
+}
+
 // Node K on one sample from the inference layout. Dense nodes run the column or row kernel (SIMD)
 // or plain loops over the layout (the scalar architecture, which constant evaluation runs), with the elementwise node F that
 // reads them alone folded in; every other node runs its tile rule with n = 1.
@@ -138,54 +152,67 @@ CTNN_INLINE_KERNEL constexpr void inference_node(const T* weights, const B& b, T
     }
   } else {
     // Blocks other than dense W are stored as parameters store them, so the tile rule reads them.
-    constexpr std::size_t I = G::table::input_count[K], P = core::parameters_of<N>::size;
-    const auto params = [&]<std::size_t... J>(std::index_sequence<J...>) {
-      return std::array<const T*, P>{(weights + W::offsets[G::block_of(K, J)])...};
-    }(std::make_index_sequence<P>{});
-    const core::forward_args<T, I, P> a{1, program::template input_values<K, T>(b), y, params};
-    N::template forward<Arch>(a);
+    tile_rule_node<Arch, G, Plan, K>(weights, W::offsets, b, y);
   }
 }
 
+// The float lowering of inference_from: every node from inference_weights (inference_node).
+template <class Arch, class Net, class T>
+struct float_inference {
+  const T* weights;
+  template <class G, class Plan, std::size_t K, class F, class B>
+  CTNN_INLINE_KERNEL constexpr void node(const B& b, T* y) const {
+    inference_node<Arch, Net, G, Plan, K, F>(weights, b, y);
+  }
+};
+
+// Lower computes each node (float_inference above, or the int8 lowering of nn/quantized.hpp): a
+// dense node with the elementwise function F that reads it alone, or void.
 // CTNN_INLINE_KERNEL (config.hpp): so that clang's flatten of inference_forward reaches the
 // kernels through this recursion (g++'s flatten does that by itself).
-template <class Arch, class Net, class G, class Plan, std::size_t F, class T, class B>
-CTNN_INLINE_KERNEL constexpr void inference_from(const T* weights, const B& b) {
+template <class G, class Plan, std::size_t F, class T, class Lower, class B>
+CTNN_INLINE_KERNEL constexpr void inference_from(const Lower& lower, const B& b) {
   using program = exec::program<G, Plan>;
   using table = typename G::table;
   if constexpr (F < program::forward_count) {
     constexpr std::size_t K = program::forward_nodes[F];
     using N = typename G::template node_at<K>;
     if constexpr (table::loss[K]) {
-      inference_from<Arch, Net, G, Plan, F + 1>(weights, b);
+      inference_from<G, Plan, F + 1, T>(lower, b);
     } else if constexpr (dense_node<N> && exec::sample_program<G, Plan>::template epilogue_follows<F>()) {
       constexpr std::size_t U = program::forward_nodes[F + 1];
       using f = typename G::template node_at<U>::elementwise_function;
-      inference_node<Arch, Net, G, Plan, K, f>(weights, b, program::template value_out<U, T>(b));
-      inference_from<Arch, Net, G, Plan, F + 2>(weights, b);
+      lower.template node<G, Plan, K, f>(b, program::template value_out<U, T>(b));
+      inference_from<G, Plan, F + 2, T>(lower, b);
     } else {
-      inference_node<Arch, Net, G, Plan, K, void>(weights, b, program::template value_out<K, T>(b));
-      inference_from<Arch, Net, G, Plan, F + 1>(weights, b);
+      lower.template node<G, Plan, K, void>(b, program::template value_out<K, T>(b));
+      inference_from<G, Plan, F + 1, T>(lower, b);
     }
   }
 }
 
-// Every node, values in a stack buffer laid out by the forward plan; the outputs copied to y.
-// flatten: one function with the kernels inlined, as forward_sample.
-template <class Arch, class Net, class T>
-CTNN_FLATTEN constexpr void inference_forward(const T* weights,
-                                                 const pass_data<forward_graph<Net>, T, false>& d) {
-  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
-    if (std::is_constant_evaluated()) return inference_forward<simd::scalar_arch, Net>(weights, d);
-  }
+// Lower over every node of Net's forward graph for one sample, values in a stack buffer laid out
+// by the forward plan; the outputs copied to y. flatten: one function with the kernels inlined,
+// as forward_sample.
+template <class Net, class T, class Lower>
+CTNN_FLATTEN constexpr void run_sample(const Lower& lower, const pass_data<forward_graph<Net>, T, false>& d) {
   using G = forward_graph<Net>;
   using Plan = autodiff::forward_plan<G, 64 / sizeof(T)>;
   alignas(64) T buffer[Plan::size > 0 ? Plan::size : 1];
   // Constant evaluation reads only values that were set.
   if (std::is_constant_evaluated()) std::fill_n(buffer, Plan::size > 0 ? Plan::size : 1, T(0));
   const auto b = tile_at(static_cast<const T*>(nullptr), d, 0, 1, buffer);
-  inference_from<Arch, Net, G, Plan, 0>(weights, b);
+  inference_from<G, Plan, 0, T>(lower, b);
   copy_sample_outputs<exec::program<G, Plan>>(b, d);
+}
+
+template <class Arch, class Net, class T>
+CTNN_FLATTEN constexpr void inference_forward(const T* weights,
+                                                 const pass_data<forward_graph<Net>, T, false>& d) {
+  if constexpr (!std::is_same_v<Arch, simd::scalar_arch>) {
+    if (std::is_constant_evaluated()) return inference_forward<simd::scalar_arch, Net>(weights, d);
+  }
+  run_sample<Net, T>(float_inference<Arch, Net, T>{weights}, d);
 }
 
 }  // namespace detail
