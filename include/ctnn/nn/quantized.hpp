@@ -44,18 +44,54 @@
 
 namespace ctnn {
 
-// The least and greatest value each dense node's input took on the calibration samples (indexed
-// by node; entries of other nodes are unused), and how many samples were observed.
+namespace detail {
+
+// Where each dense node's input values (ranges, input quantization) start, and the total.
+template <class G>
+struct dense_input_offsets {
+  template <std::size_t K>
+  static constexpr std::size_t in_or_zero() {
+    using N = typename G::template node_at<K>;
+    if constexpr (dense_node<N>) return N::in;
+    else return 0;
+  }
+  template <std::size_t K>
+  static constexpr std::size_t out_or_zero() {
+    using N = typename G::template node_at<K>;
+    if constexpr (dense_node<N>) return N::out;
+    else return 0;
+  }
+  static constexpr auto ins = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<std::size_t, G::node_count + 1>{in_or_zero<K>()..., 0};
+  }(std::make_index_sequence<G::node_count>{});
+  static constexpr auto outs = []<std::size_t... K>(std::index_sequence<K...>) {
+    return std::array<std::size_t, G::node_count + 1>{out_or_zero<K>()..., 0};
+  }(std::make_index_sequence<G::node_count>{});
+  // Offsets with every node's share padded to 16 values (64 bytes of floats).
+  static constexpr auto padded(const std::array<std::size_t, G::node_count + 1>& n) {
+    std::array<std::size_t, G::node_count + 1> o{};
+    for (std::size_t k = 0; k < G::node_count; ++k) o[k + 1] = o[k] + (n[k] + 15) / 16 * 16;
+    return o;
+  }
+  static constexpr auto input = padded(ins);
+};
+
+}  // namespace detail
+
+// The least and greatest value each input value of each dense node took on the calibration
+// samples (node K's input i at input_at(K) + i), and how many samples were observed.
 template <class Net>
 struct quantization_ranges {
-  static constexpr std::size_t node_count = detail::forward_graph<Net>::node_count;
-  std::array<float, node_count> low = filled(std::numeric_limits<float>::infinity());
-  std::array<float, node_count> high = filled(-std::numeric_limits<float>::infinity());
+  using offsets = detail::dense_input_offsets<detail::forward_graph<Net>>;
+  static constexpr std::size_t size = offsets::input.back();
+  static constexpr std::size_t input_at(std::size_t k) { return offsets::input[k]; }
+  std::array<float, size + 1> low = filled(std::numeric_limits<float>::infinity());
+  std::array<float, size + 1> high = filled(-std::numeric_limits<float>::infinity());
   std::size_t samples = 0;
 
  private:
-  static constexpr std::array<float, node_count> filled(float v) {
-    std::array<float, node_count> a{};
+  static constexpr std::array<float, size + 1> filled(float v) {
+    std::array<float, size + 1> a{};
     a.fill(v);
     return a;
   }
@@ -68,15 +104,17 @@ constexpr T absolute(T v) {
   return v < 0 ? -v : v;
 }
 
-// How one dense node quantizes its input x: q = round(clamp(x / scale, low, high)) + zero_point.
-struct input_quantization {
-  float scale = 1, inverse_scale = 1, low = 0, high = 255;
+// How an input value x of a dense node is quantized: q = round(clamp(x / scale, low, high)) +
+// zero_point. Never negative on the calibration (after a ReLU, pixels): uint8 over [0, max];
+// else int8 over [−m, m], m = max |x|, stored with zero point 128.
+struct value_quantization {
+  float scale = 1, low = 0, high = 255;
   std::int32_t zero_point = 0;
 };
 
-constexpr input_quantization input_quantization_of(float low, float high) {
-  input_quantization q;
-  if (low >= 0) {  // never negative: uint8 over [0, high]
+constexpr value_quantization value_quantization_of(float low, float high) {
+  value_quantization q;
+  if (low >= 0) {
     q.scale = high > 0 ? high / 255 : 1;
     q.low = 0;
     q.high = 255;
@@ -88,7 +126,6 @@ constexpr input_quantization input_quantization_of(float low, float high) {
     q.high = 127;
     q.zero_point = 128;
   }
-  q.inverse_scale = 1 / q.scale;
   return q;
 }
 
@@ -98,80 +135,50 @@ inline constexpr std::size_t dense_input_of = G::table::edge[G::table::edge_begi
 
 }  // namespace detail
 
+// Every dense node K has its own int8 W' (so two dense nodes that share one W each get theirs),
+// W'_oi = W_oi · s_i with s_i the scale of its input value i: the input is quantized value by
+// value, each with the scale its calibration range asks for (a standardised pixel that reaches 40
+// does not cost the others their precision), and the scales are folded into the weights before
+// those are quantized row by row: Σ_i W_oi x_i = Σ_i W'_oi (x_i / s_i) ≈ r_o Σ_i q'_oi q_i.
 template <class Net>
 class quantized_weights {
   using G = detail::forward_graph<Net>;
   using layout = typename Net::layout;
   using table = typename Net::table;
+  using dense = detail::dense_input_offsets<G>;
   static constexpr std::size_t block_count = Net::block_count;
   static constexpr std::size_t node_count = G::node_count;
   static constexpr std::size_t round16(std::size_t n) { return (n + 15) / 16 * 16; }
   static constexpr std::size_t round64(std::size_t n) { return (n + 63) / 64 * 64; }
-
-  // Block b is a dense W when the node that first names it is dense and b is that node's first
-  // block (as inference_weights decides its column blocks).
-  template <std::size_t B>
-  static constexpr bool block_is_dense_weight() {
-    constexpr std::size_t first = table::records[layout::first_record[B]].node;
-    using N = typename Net::template node_at<first>;
-    if constexpr (detail::dense_node<N>)
-      return table::record_begin[first] == layout::first_record[B];
-    else
-      return false;
-  }
-  static constexpr auto dense_weight = []<std::size_t... B>(std::index_sequence<B...>) {
-    return std::array<bool, block_count + 1>{block_is_dense_weight<B>()..., false};
-  }(std::make_index_sequence<block_count>{});
-
-  template <std::size_t K>
-  static constexpr bool node_is_dense() {
-    return detail::dense_node<typename G::template node_at<K>>;
-  }
-  static constexpr auto dense_nodes = []<std::size_t... K>(std::index_sequence<K...>) {
-    return std::array<bool, node_count + 1>{node_is_dense<K>()..., false};
-  }(std::make_index_sequence<node_count>{});
-  static constexpr std::size_t rows_of(std::size_t b) { return table::records[layout::first_record[b]].dims[0]; }
-  static constexpr std::size_t columns_of(std::size_t b) { return table::records[layout::first_record[b]].dims[1]; }
   static constexpr std::size_t size_of(std::size_t b) { return table::records[layout::first_record[b]].size; }
-  // A dense node's width (0 for other nodes).
-  template <std::size_t K>
-  static constexpr std::size_t out_or_zero() {
-    using N = typename G::template node_at<K>;
-    if constexpr (detail::dense_node<N>) return N::out;
-    else return 0;
-  }
-  static constexpr auto outs = []<std::size_t... K>(std::index_sequence<K...>) {
-    return std::array<std::size_t, node_count + 1>{out_or_zero<K>()..., 0};
-  }(std::make_index_sequence<node_count>{});
 
  public:
   using network_type = Net;
 
-  // Where block b starts in bytes() (a dense W: groups of 4 columns, rows padded to 16; every
-  // such block on 64 bytes) and in floats() (every other block as parameters store it, and for
-  // a dense W its row scales s_o; every block on 16 floats).
+  // Where node K's int8 W' starts in bytes() (groups of 4 inputs, outputs padded to 16; on 64
+  // bytes), its row scales r_o in floats() (after the parameter blocks, which are stored as
+  // parameters store them, each on 16 floats), its start sums −Σ_i zero_point_i q'_oi in
+  // starts(), and its input quantization (1/s_i, low_i, high_i in floats(), zero points in
+  // zero_points()).
   static constexpr auto byte_offsets = [] {
-    std::array<std::size_t, block_count + 1> o{};
-    for (std::size_t b = 0; b < block_count; ++b)
-      o[b + 1] = o[b] + (dense_weight[b] ? round64(simd::int8_groups(columns_of(b)) *
-                                                   simd::int8_padded_outputs(rows_of(b)) * 4)
-                                         : 0);
-    return o;
-  }();
-  static constexpr auto float_offsets = [] {
-    std::array<std::size_t, block_count + 1> o{};
-    for (std::size_t b = 0; b < block_count; ++b)
-      o[b + 1] = o[b] + round16(dense_weight[b] ? rows_of(b) : size_of(b));
-    return o;
-  }();
-  // Per dense node K: its output scales s_o·s_x (after the blocks in floats()) and its start sums
-  // −zero_point·Σ_i q_oi (in starts()), each padded to 16.
-  static constexpr auto node_offsets = [] {
     std::array<std::size_t, node_count + 1> o{};
     for (std::size_t k = 0; k < node_count; ++k)
-      o[k + 1] = o[k] + (dense_nodes[k] ? round16(outs[k]) : 0);
+      o[k + 1] = o[k] + round64(simd::int8_groups(dense::ins[k]) * simd::int8_padded_outputs(dense::outs[k]) *
+                                simd::int8_group);
     return o;
   }();
+  static constexpr auto block_offsets = [] {
+    std::array<std::size_t, block_count + 1> o{};
+    for (std::size_t b = 0; b < block_count; ++b) o[b + 1] = o[b] + round16(size_of(b));
+    return o;
+  }();
+  static constexpr auto output_offsets = dense::padded(dense::outs);
+  static constexpr auto input_offsets = dense::input;
+  static constexpr std::size_t scales_at = block_offsets[block_count];
+  static constexpr std::size_t inverse_scales_at = scales_at + output_offsets[node_count];
+  static constexpr std::size_t lows_at = inverse_scales_at + input_offsets[node_count];
+  static constexpr std::size_t highs_at = lows_at + input_offsets[node_count];
+  static constexpr std::size_t float_count = highs_at + input_offsets[node_count];
 
   constexpr quantized_weights() = default;
   template <class T>
@@ -185,65 +192,64 @@ class quantized_weights {
     if (r.samples == 0)
       detail::contract_failed("ctnn::quantized_weights", "the quantization ranges observed no sample "
                                                          "(call ctnn::observe on calibration inputs first)");
-    for (std::size_t b = 0; b < block_count; ++b) {
-      const T* from = p.data() + layout::offset[b];
-      float* to = floats_.data() + float_offsets[b];
-      if (!dense_weight[b]) {
-        for (std::size_t i = 0; i < size_of(b); ++i) to[i] = static_cast<float>(from[i]);
-        continue;
-      }
-      const std::size_t rows = rows_of(b), cols = columns_of(b), padded = simd::int8_padded_outputs(rows);
-      std::int8_t* q = bytes_.data() + byte_offsets[b];
-      for (std::size_t o = 0; o < rows; ++o) {
-        T m = 0;
-        for (std::size_t i = 0; i < cols; ++i) m = std::max(m, detail::absolute(from[o * cols + i]));
-        const float s = m > 0 ? static_cast<float>(m / 127) : 1.0f;
-        to[o] = s;
-        for (std::size_t i = 0; i < cols; ++i)
-          q[(i / simd::int8_group * padded + o) * simd::int8_group + i % simd::int8_group] =
-              static_cast<std::int8_t>(simd::quantize_value(static_cast<float>(from[o * cols + i]),
-                                                            1 / s, -127, 127, 0));
-      }
-    }
+    for (std::size_t b = 0; b < block_count; ++b)
+      for (std::size_t i = 0; i < size_of(b); ++i)
+        floats_[block_offsets[b] + i] = static_cast<float>(p.data()[layout::offset[b] + i]);
     for (std::size_t k = 0; k < node_count; ++k) {
-      if (!dense_nodes[k]) continue;
-      const std::size_t b = G::block_of(k, 0);
-      const std::size_t rows = rows_of(b), cols = columns_of(b), padded = simd::int8_padded_outputs(rows);
-      if (!(r.low[k] <= r.high[k]))
-        detail::contract_failed("ctnn::quantized_weights", "a dense node's input range is empty or NaN "
-                                                           "(observe calibration inputs with ctnn::observe)");
-      inputs_[k] = detail::input_quantization_of(r.low[k], r.high[k]);
-      const std::int8_t* q = bytes_.data() + byte_offsets[b];
-      for (std::size_t o = 0; o < rows; ++o) {
-        std::int32_t sum = 0;
-        for (std::size_t i = 0; i < cols; ++i)
-          sum += q[(i / simd::int8_group * padded + o) * simd::int8_group + i % simd::int8_group];
-        starts_[node_offsets[k] + o] = -inputs_[k].zero_point * sum;
-        floats_[scales_at + node_offsets[k] + o] = floats_[float_offsets[b] + o] * inputs_[k].scale;
+      const std::size_t in = dense::ins[k], out = dense::outs[k], padded = simd::int8_padded_outputs(out);
+      if (in == 0) continue;
+      const std::size_t at = input_offsets[k];
+      for (std::size_t i = 0; i < in; ++i) {
+        if (!(r.low[r.input_at(k) + i] <= r.high[r.input_at(k) + i]))
+          detail::contract_failed("ctnn::quantized_weights",
+                                  "a dense node's input range is empty or NaN (observe calibration "
+                                  "inputs with ctnn::observe)");
+        const auto v = detail::value_quantization_of(r.low[r.input_at(k) + i], r.high[r.input_at(k) + i]);
+        floats_[inverse_scales_at + at + i] = 1 / v.scale;
+        floats_[lows_at + at + i] = v.low;
+        floats_[highs_at + at + i] = v.high;
+        zero_points_[at + i] = v.zero_point;
+      }
+      const T* w = p.data() + layout::offset[G::block_of(k, 0)];
+      std::int8_t* q = bytes_.data() + byte_offsets[k];
+      for (std::size_t o = 0; o < out; ++o) {
+        // W'_oi = W_oi s_i, in T; its row quantized with r_o = max_i |W'_oi| / 127.
+        T m = 0;
+        for (std::size_t i = 0; i < in; ++i)
+          m = std::max(m, detail::absolute(w[o * in + i] / T(floats_[inverse_scales_at + at + i])));
+        const float r_o = m > 0 ? static_cast<float>(m / 127) : 1.0f;
+        std::int32_t start = 0;
+        for (std::size_t i = 0; i < in; ++i) {
+          const float folded = static_cast<float>(w[o * in + i] / T(floats_[inverse_scales_at + at + i]));
+          const auto v = static_cast<std::int8_t>(simd::quantize_value(folded, 1 / r_o, -127, 127, 0));
+          q[(i / simd::int8_group * padded + o) * simd::int8_group + i % simd::int8_group] = v;
+          start -= zero_points_[at + i] * v;
+        }
+        floats_[scales_at + output_offsets[k] + o] = r_o;
+        starts_[output_offsets[k] + o] = start;
       }
     }
   }
 
-  // The int8 values (dense W blocks), the float values (other blocks, row scales, node scales),
-  // the start sums, and how node K quantizes its input.
   constexpr const std::int8_t* bytes() const { return bytes_.data(); }
   constexpr const float* floats() const { return floats_.data(); }
   constexpr const std::int32_t* starts() const { return starts_.data(); }
-  constexpr const detail::input_quantization& input(std::size_t k) const { return inputs_[k]; }
-  static constexpr std::size_t scales_at = float_offsets[block_count];
-  // The weight value the quantized net uses for W_oi of block b: s_o·q_oi.
-  constexpr float weight(std::size_t b, std::size_t o, std::size_t i) const {
-    const std::size_t padded = simd::int8_padded_outputs(rows_of(b));
-    return floats_[float_offsets[b] + o] *
-           bytes_[byte_offsets[b] + (i / simd::int8_group * padded + o) * simd::int8_group +
-                  i % simd::int8_group];
+  constexpr const std::int32_t* zero_points() const { return zero_points_.data(); }
+
+  // The weight dense node K computes with in place of W_oi: r_o q'_oi / s_i.
+  constexpr double weight(std::size_t k, std::size_t o, std::size_t i) const {
+    const std::size_t padded = simd::int8_padded_outputs(dense::outs[k]);
+    const double q = bytes_[byte_offsets[k] + (i / simd::int8_group * padded + o) * simd::int8_group +
+                            i % simd::int8_group];
+    return double(floats_[scales_at + output_offsets[k] + o]) * q *
+           double(floats_[inverse_scales_at + input_offsets[k] + i]);
   }
 
  private:
-  alignas(64) std::array<std::int8_t, byte_offsets[block_count] + 1> bytes_{};
-  alignas(64) std::array<float, scales_at + node_offsets[node_count] + 1> floats_{};
-  alignas(64) std::array<std::int32_t, node_offsets[node_count] + 1> starts_{};
-  std::array<detail::input_quantization, node_count> inputs_{};
+  alignas(64) std::array<std::int8_t, byte_offsets[node_count] + 1> bytes_{};
+  alignas(64) std::array<float, float_count + 1> floats_{};
+  alignas(64) std::array<std::int32_t, output_offsets[node_count] + 1> starts_{};
+  alignas(64) std::array<std::int32_t, input_offsets[node_count] + 1> zero_points_{};
 };
 
 namespace detail {
@@ -258,10 +264,11 @@ struct observing_inference {
     using N = typename G::template node_at<K>;
     if constexpr (dense_node<N>) {
       const T* x = exec::program<G, Plan>::template value<dense_input_of<G, K>, T>(b);
+      const std::size_t at = ranges->input_at(K);
       for (std::size_t i = 0; i < N::in; ++i) {
         const auto v = static_cast<float>(x[i]);
-        ranges->low[K] = std::min(ranges->low[K], v);
-        ranges->high[K] = std::max(ranges->high[K], v);
+        ranges->low[at + i] = std::min(ranges->low[at + i], v);
+        ranges->high[at + i] = std::max(ranges->high[at + i], v);
       }
     }
     run.template node<G, Plan, K, F>(b, y);
@@ -281,19 +288,20 @@ struct int8_inference {
     if constexpr (dense_node<N>) {
       const float* x = program::template value<dense_input_of<G, K>, float>(b);
       float* z = program::template value_out<K, float>(b);
-      const input_quantization& in = q->input(K);
+      const std::size_t at = W::input_offsets[K];
       alignas(64) std::uint8_t xq[simd::int8_groups(N::in) * simd::int8_group];
-      simd::quantize_input<N::in, Arch>(x, in.inverse_scale, in.low, in.high, in.zero_point, xq);
-      const std::int8_t* w = q->bytes() + W::byte_offsets[G::block_of(K, 0)];
-      const std::int32_t* start = q->starts() + W::node_offsets[K];
-      const float* scale = q->floats() + W::scales_at + W::node_offsets[K];
-      const float* bias = q->floats() + W::float_offsets[G::block_of(K, 1)];
+      simd::quantize_input<N::in, Arch>(x, q->floats() + W::inverse_scales_at + at, q->floats() + W::lows_at + at,
+                                        q->floats() + W::highs_at + at, q->zero_points() + at, xq);
+      const std::int8_t* w = q->bytes() + W::byte_offsets[K];
+      const std::int32_t* start = q->starts() + W::output_offsets[K];
+      const float* scale = q->floats() + W::scales_at + W::output_offsets[K];
+      const float* bias = q->floats() + W::block_offsets[G::block_of(K, 1)];
       if constexpr (M == simd::int8_method::plain)
         simd::dense_forward_int8_plain<N::in, N::out, F>(w, start, scale, bias, xq, z, y);
       else
         simd::dense_forward_int8<N::in, N::out, F, Arch, M>(w, start, scale, bias, xq, z, y);
     } else {
-      tile_rule_node<Arch, G, Plan, K>(q->floats(), W::float_offsets, b, y);
+      tile_rule_node<Arch, G, Plan, K>(q->floats(), W::block_offsets, b, y);
     }
   }
 };

@@ -269,34 +269,38 @@ CTNN_INLINE_KERNEL void dense_forward_int8(const std::int8_t* w, const std::int3
   }
 }
 
-// x (In floats) → In bytes quantize_value(x_i, ...), then zeros up to a whole group of 4.
+// x (In floats) → In bytes quantize_value(x_i, inverse_scale_i, low_i, high_i, zero_point_i),
+// then zeros up to a whole group of 4. The four arrays hold In values each (padded to whole packs).
 template <std::size_t In, class Arch>
-CTNN_INLINE_KERNEL constexpr void quantize_input(const float* x, float inv_scale, float low,
-                                                 float high, std::int32_t zero_point,
-                                                 std::uint8_t* q) {
+CTNN_INLINE_KERNEL constexpr void quantize_input(const float* x, const float* inverse_scale,
+                                                 const float* low, const float* high,
+                                                 const std::int32_t* zero_point, std::uint8_t* q) {
   constexpr std::size_t padded = int8_groups(In) * int8_group;
   constexpr std::size_t L = lanes<float, Arch>;
-  std::size_t i = 0;
-  if constexpr (L > 1 && In >= L) {
+  constexpr std::size_t whole = L > 1 ? In - In % L : 0;
+  if constexpr (whole > 0) {
     if (!std::is_constant_evaluated()) {
       using F = pack_traits<float, Arch>;
       using I = xsimd::batch<std::int32_t, Arch>;
-      for (; i + L <= In; i += L) {
-        auto s = F::load(x + i) * F::broadcast(inv_scale);
-        s = xsimd::min(xsimd::max(s, F::broadcast(low)), F::broadcast(high));  // max: NaN → low
-        const I v = xsimd::nearbyint_as_int(s) + I(zero_point);
+      for (std::size_t i = 0; i < whole; i += L) {
+        auto s = F::load(x + i) * F::load(inverse_scale + i);
+        s = xsimd::min(xsimd::max(s, F::load(low + i)), F::load(high + i));  // max: NaN → low
+        const I v = xsimd::nearbyint_as_int(s) + I::load_unaligned(zero_point + i);
+#if defined(__AVX512F__)
         if constexpr (detail::int8_on_avx512<Arch>) {
           _mm_storeu_si128(reinterpret_cast<__m128i*>(q + i), _mm512_cvtepi32_epi8(v));
-        } else {
-          alignas(64) std::int32_t lanes_of_v[L];
-          v.store_aligned(lanes_of_v);
-          for (std::size_t k = 0; k < L; ++k) q[i + k] = static_cast<std::uint8_t>(lanes_of_v[k]);
+          continue;
         }
+#endif
+        alignas(64) std::int32_t lanes_of_v[L];
+        v.store_aligned(lanes_of_v);
+        for (std::size_t k = 0; k < L; ++k) q[i + k] = static_cast<std::uint8_t>(lanes_of_v[k]);
       }
     }
   }
-  for (; i < In; ++i) q[i] = quantize_value(x[i], inv_scale, low, high, zero_point);
-  for (; i < padded; ++i) q[i] = 0;
+  for (std::size_t i = std::is_constant_evaluated() ? 0 : whole; i < In; ++i)
+    q[i] = quantize_value(x[i], inverse_scale[i], low[i], high[i], zero_point[i]);
+  for (std::size_t i = In; i < padded; ++i) q[i] = 0;
 }
 
 }  // namespace ctnn::simd
