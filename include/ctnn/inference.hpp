@@ -20,6 +20,7 @@
 #include "nn/losses.hpp"
 #include "nn/network.hpp"
 #include "nn/passes.hpp"
+#include "nn/quantization_bound.hpp"
 #include "nn/quantized.hpp"
 #include "nn/softmax.hpp"
 #include "ops/activation.hpp"

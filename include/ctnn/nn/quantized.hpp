@@ -7,17 +7,20 @@
 //   ctnn::quantized_weights<net> q(p, ranges);
 //   auto y = ctnn::forward(q, x);                          // close to forward(p, x)
 //
-// Post-training quantization, as the integer inference engines do it:
-// - each row o of a dense W gets its own scale s_o = max_i |W_oi| / 127 and is stored as int8
-//   round(W_oi / s_o) (per output channel: one large row does not cost the others precision);
-// - each dense node's input is quantized on the fly with one scale from the calibration: inputs
-//   that were never negative (after a ReLU, pixels) to uint8 over [0, max]; others to int8 over
-//   [−m, m], m = max |x|, stored with a zero point of 128 (the VNNI instruction multiplies
-//   unsigned by signed bytes);
-// - the products are summed exactly in int32, starting from −128·Σ_i q_oi where the zero point
-//   needs taking back, and z_o = b_o + s_o·s_x·sum in float; the activation, every node that is
-//   not dense (add, concat, softmax, ...) and the biases stay float.
-// The kernels are in simd/int8.hpp. quantization_error_bound (below) bounds |forward(q, x) −
+// Post-training quantization:
+// - each input value i of each dense node gets a scale s_i from its calibration range (widened by
+//   quantization_options): never negative (after a ReLU, pixels) → uint8 over [0, max]; else
+//   int8 over [−m, m], stored with a zero point of 128 (the VNNI instruction multiplies unsigned
+//   by signed bytes). One scale per value, not per node: a standardised pixel that reaches 40
+//   does not cost the others their precision;
+// - the scales are folded into the weights, W'_oi = W_oi s_i, and each row o of W' gets its own
+//   scale r_o = max_i |W'_oi| / 127 and is stored as int8 round(W'_oi / r_o) (per output channel:
+//   one large row does not cost the others precision). Each dense node has its own W' (two nodes
+//   that share a W see different inputs);
+// - the products are summed exactly in int32, from −Σ_i zero_point_i q'_oi (which takes the zero
+//   points back out), and z_o = b_o + r_o·sum in float; the activation, every node that is not
+//   dense (add, concat, softmax, ...) and the biases stay float.
+// The kernels are in simd/int8.hpp. quantization_error_bound (nn/quantization_bound.hpp) bounds |forward(q, x) −
 // forward(p, x)| over a box of inputs, in constant evaluation for a baked net.
 //
 // Like inference_weights it is a snapshot: it holds no pointer to p and allocates nothing, and
@@ -97,6 +100,22 @@ struct quantization_ranges {
   }
 };
 
+// How the calibration ranges become quantization ranges. A calibration sees only so many samples,
+// and a value beyond its range is clamped, so each input value's range is widened:
+// - headroom: the observed range times this;
+// - range_floor: and at least this fraction of the widest range among its node's inputs (a rarely
+//   active unit may have been seen near 0 only).
+// Measured (tests/nn/quantized.cpp's 37-50-20-4 net on inputs in [−1, 1], calibrated on 200
+// samples; the worst output error over 2000 others): 0.099 with the ranges as observed, 0.031
+// with one range per node, 0.030 with these defaults. On Fashion-MNIST (784-256-128-10,
+// standardised pixels, some of which reach 40), calibrated on 200, 1000 and 5000 training images:
+// test accuracy +0.06, +0.02 and −0.05 points against float with these defaults, −0.40, −0.52 and
+// −2.91 with one range per node.
+struct quantization_options {
+  float range_floor = 0.125f;
+  float headroom = 1.5f;
+};
+
 namespace detail {
 
 template <class T>
@@ -112,15 +131,16 @@ struct value_quantization {
   std::int32_t zero_point = 0;
 };
 
-constexpr value_quantization value_quantization_of(float low, float high) {
+constexpr value_quantization value_quantization_of(float low, float high, float floor) {
   value_quantization q;
+  high = std::max(high, floor);
   if (low >= 0) {
     q.scale = high > 0 ? high / 255 : 1;
     q.low = 0;
     q.high = 255;
     q.zero_point = 0;
   } else {
-    const float m = std::max(-low, high);
+    const float m = std::max({-low, high, floor});
     q.scale = m > 0 ? m / 127 : 1;
     q.low = -127;
     q.high = 127;
@@ -182,13 +202,15 @@ class quantized_weights {
 
   constexpr quantized_weights() = default;
   template <class T>
-  constexpr quantized_weights(const parameters<Net, T>& p, const quantization_ranges<Net>& r) {
-    assign(p, r);
+  constexpr quantized_weights(const parameters<Net, T>& p, const quantization_ranges<Net>& r,
+                              quantization_options options = {}) {
+    assign(p, r, options);
   }
 
   // Quantizes p with the input ranges r (every dense node must have been observed).
   template <class T>
-  constexpr void assign(const parameters<Net, T>& p, const quantization_ranges<Net>& r) {
+  constexpr void assign(const parameters<Net, T>& p, const quantization_ranges<Net>& r,
+                        quantization_options options = {}) {
     if (r.samples == 0)
       detail::contract_failed("ctnn::quantized_weights", "the quantization ranges observed no sample "
                                                          "(call ctnn::observe on calibration inputs first)");
@@ -199,12 +221,17 @@ class quantized_weights {
       const std::size_t in = dense::ins[k], out = dense::outs[k], padded = simd::int8_padded_outputs(out);
       if (in == 0) continue;
       const std::size_t at = input_offsets[k];
+      float node_max = 0;
+      for (std::size_t i = 0; i < in; ++i)
+        node_max = std::max({node_max, -r.low[r.input_at(k) + i], r.high[r.input_at(k) + i]});
+      const float floor = node_max * options.range_floor;
       for (std::size_t i = 0; i < in; ++i) {
         if (!(r.low[r.input_at(k) + i] <= r.high[r.input_at(k) + i]))
           detail::contract_failed("ctnn::quantized_weights",
                                   "a dense node's input range is empty or NaN (observe calibration "
                                   "inputs with ctnn::observe)");
-        const auto v = detail::value_quantization_of(r.low[r.input_at(k) + i], r.high[r.input_at(k) + i]);
+        const auto v = detail::value_quantization_of(r.low[r.input_at(k) + i] * options.headroom,
+                                                     r.high[r.input_at(k) + i] * options.headroom, floor);
         floats_[inverse_scales_at + at + i] = 1 / v.scale;
         floats_[lows_at + at + i] = v.low;
         floats_[highs_at + at + i] = v.high;
