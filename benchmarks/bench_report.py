@@ -9,6 +9,12 @@ run had no repetitions). Prints, last, one line per case:
 
   bench: case=<case> ns_per_sample=<x> gflops=<y> vs_eigen=<ratio> peak_fraction=<f>
 
+Cases "int8/<case>" (one sample through ctnn::quantized_weights) print, after those,
+
+  bench: case=int8/<case> ns_per_sample=<x> gflops=<y> vs_float=<ratio> vs_eigen=<ratio>
+
+vs_float = the time of ctnn/<case> (the float inference layout) / int8's (> 1: int8 is faster).
+
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
 FMA peak measured in the same run (the faster of the fma_peak variants, one core), times N for a
 case on N threads.
@@ -121,6 +127,15 @@ def main():
                 sys.exit(f"bench_report.py: {c}: time units differ from its one-thread twin")
             line += f" vs_one_thread={one['real'] / a['real']:.3f}"
         print(line)
+    for c in (n[len("int8/"):] for n in stats if n.startswith("int8/")):
+        q = stats["int8/" + c]
+        if "ctnn/" + c not in stats or "eigen/" + c not in stats:
+            print(f"bench_report.py: no float or Eigen case for int8/{c} in this run, so no ratios",
+                  file=sys.stderr)
+            continue
+        print(f"bench: case=int8/{c} ns_per_sample={q['ns_per_sample']:.4g} gflops={q['gflops']:.3g} "
+              f"vs_float={stats['ctnn/' + c]['time'] / q['time']:.3f} "
+              f"vs_eigen={stats['eigen/' + c]['time'] / q['time']:.3f}")
 
 
 def display(case):

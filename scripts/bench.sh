@@ -3,7 +3,10 @@
 # and the machine's FMA peak, measured in the same run) and ends with one line per case:
 #   bench: case=<name> ns_per_sample=<x> gflops=<y> vs_eigen=<ratio> peak_fraction=<f>
 # vs_eigen = Eigen's time / ctnn's time (> 1: ctnn is faster); peak_fraction = ctnn's GFLOP/s over
-# the FMA peak. Figures are medians of CPU time over 3 repetitions.
+# the FMA peak. Figures are medians of CPU time over 3 repetitions. The int8 cases (one sample
+# through ctnn::quantized_weights) end it with
+#   bench: case=int8/<name> ns_per_sample=<x> gflops=<y> vs_float=<ratio> vs_eigen=<ratio>
+# vs_float = the float inference layout's time / int8's (> 1: int8 is faster).
 #
 # usage: scripts/bench.sh [--smoke] [--opt 2|3] [--compiler g++|clang++]
 #                         [Google Benchmark flags, e.g. --benchmark_filter=train]

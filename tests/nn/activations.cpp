@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <random>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -346,4 +347,51 @@ void check_one_layer() {
 TEST_CASE_TEMPLATE("the forward pass of one dense layer is f(W x + b)", T, float, double) {
   for_each_type<elementwise_activations>([]<class A>() { check_one_layer<A, T>(); });
   check_one_layer<ctnn::softmax, T>();
+}
+
+// What quantization_error_bound (nn/quantization_bound.hpp) relies on: |f'| ≤ lipschitz
+// everywhere, f non-decreasing where `increasing` is declared, and |f'| ≤ max_slope(low, high) on
+// [low, high]. f' here is the slope of the reference formula by central differences on a fine
+// grid, independent of the activations' own derivative rules.
+TEST_CASE("declared Lipschitz constants, monotony and slope bounds hold for the reference formulas") {
+  for_each_type<elementwise_activations>([]<class A>() {
+    INFO(A::name);
+    const auto slope = [](double z) {
+      const double h = 1e-5;
+      return (reference<A>::value(z + h) - reference<A>::value(z - h)) / (2 * h);
+    };
+    for (double z = -12; z <= 12; z += 1.0 / 512) {
+      const double d = slope(z);
+      CHECK(std::abs(d) <= A::lipschitz * (1 + 1e-6));
+      if constexpr (requires { requires bool(A::increasing); }) CHECK(d >= -1e-9);
+    }
+    if constexpr (requires { A::max_slope(0.0, 0.0); }) {
+      const double edges[] = {-6, -2, -0.5, -0.01, 0, 0.01, 0.5, 2, 6};
+      for (double low : edges)
+        for (double high : edges) {
+          if (high < low) continue;
+          for (double z = low; z <= high; z += (high - low) / 64 + 1e-9)
+            CHECK(std::abs(slope(z)) <= A::max_slope(low, high) * (1 + 1e-6) + 1e-9);
+        }
+    }
+  });
+}
+
+// softmax's: |softmax(z̃) − softmax(z)|_∞ ≤ ½ |z̃ − z|_∞, on random logit pairs.
+TEST_CASE("softmax moves by at most half the largest change of its logits") {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> u(-4, 4), d(-0.01, 0.01);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::array<double, 5> z{}, zt{}, a{}, at{};
+    double change = 0;
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      z[i] = u(rng);
+      zt[i] = z[i] + d(rng);
+      change = std::max(change, std::abs(zt[i] - z[i]));
+    }
+    ctnn::softmax::forward_rows<ctnn::simd::scalar_arch>(z.data(), a.data(), z.size(), 1);
+    ctnn::softmax::forward_rows<ctnn::simd::scalar_arch>(zt.data(), at.data(), z.size(), 1);
+    for (std::size_t i = 0; i < z.size(); ++i)
+      CHECK(std::abs(at[i] - a[i]) <= ctnn::softmax::lipschitz * change * (1 + 1e-9) + 1e-15);
+  }
 }

@@ -1,5 +1,5 @@
-// Real-time safety of the hot paths: one-sample inference (from inference_weights and from
-// parameters), the one-sample gradient and the fused one-sample training step make no system
+// Real-time safety of the hot paths: one-sample inference (from inference_weights, from int8
+// quantized_weights and from parameters), the one-sample gradient and the fused one-sample training step make no system
 // call, take no lock and allocate nothing. For each net the passes run in a child process that
 // first enters seccomp's strict mode, in which any system call other than read, write and exit
 // kills it with SIGKILL (page faults and the vDSO clock are not system calls), with malloc's
@@ -157,12 +157,16 @@ double first(const T& y) {
   return double(y[0]);
 }
 
-// A chain: inference from both layouts, the gradient and the fused step with Adam.
+// A chain: inference from the three layouts (parameters, inference_weights, int8
+// quantized_weights), the gradient and the fused step with Adam.
 template <class Net, std::size_t In, std::size_t Out>
 void check_chain(const char* name, int repeats) {
   auto p = std::make_unique<ctnn::parameters<Net, float>>();
   ctnn::initialize(*p, 3);
   const auto w = std::make_unique<ctnn::inference_weights<Net, float>>(*p);
+  ctnn::quantization_ranges<Net> ranges;
+  ctnn::observe(ranges, *w, std::array<float, In>{});
+  const auto q = std::make_unique<ctnn::quantized_weights<Net>>(*p, ranges);
   auto g = std::make_unique<ctnn::gradient<Net, float>>();
   auto opt = std::make_unique<ctnn::adam<Net, float>>();
   std::array<float, In> x{};
@@ -171,18 +175,19 @@ void check_chain(const char* name, int repeats) {
   t[0] = 1;
   const ctnn::softmax_cross_entropy loss;
   // The one-sample passes promise not to throw (fixed-extent spans: nothing to check at run time).
-  static_assert(noexcept(ctnn::forward(*w, x)) && noexcept(ctnn::forward(*p, x)) &&
+  static_assert(noexcept(ctnn::forward(*w, x)) && noexcept(ctnn::forward(*p, x)) && noexcept(ctnn::forward(*q, x)) &&
                 noexcept(ctnn::loss(*p, loss, x, t)) && noexcept(ctnn::loss_and_gradient(*p, loss, x, t, *g)));
   // Once outside, so that nothing is first touched under the filter (static guards, lazy setup).
   (void)ctnn::forward(*w, x);
   (void)ctnn::forward(*p, x);
+  (void)ctnn::forward(*q, x);
   (void)ctnn::loss_and_gradient(*p, loss, x, t, *g);
   (void)ctnn::train_step(*p, loss, x, t, *opt, 1e-4);
   report r;
-  const std::string label = std::string(name) + ": inference, gradient and fused Adam step";
+  const std::string label = std::string(name) + ": inference (float and int8), gradient and fused Adam step";
   expect(label.c_str(), in_strict_child([&](int k) {
            x[0] = 0.001f * float(k % 7);
-           double s = first(ctnn::forward(*w, x)) + first(ctnn::forward(*p, x));
+           double s = first(ctnn::forward(*w, x)) + first(ctnn::forward(*p, x)) + first(ctnn::forward(*q, x));
            s += double(ctnn::loss_and_gradient(*p, loss, x, t, *g));
            s += double(ctnn::train_step(*p, loss, x, t, *opt, 1e-4));
            return s;
