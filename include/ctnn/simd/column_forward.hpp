@@ -32,15 +32,12 @@ CTNN_INLINE_KERNEL void dense_forward_columns(const T* wt, const T* b, const T* 
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t packs = (Out + L - 1) / L;
   static_assert(Stride >= packs * L, "ctnn: a column must hold whole packs");
-  constexpr std::size_t chunk_packs = packs < 8 ? packs : 8;
+  constexpr std::size_t chunk_packs = detail::column_chunk_packs(packs);
 
   detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) CTNN_INLINE_LAMBDA {
     constexpr std::size_t k0 = decltype(chunk)::value * chunk_packs;
     constexpr std::size_t n = packs - k0 < chunk_packs ? packs - k0 : chunk_packs;
-    // Accumulators per pack: up to 16 in all (of 32 registers), at most 4 per pack (the chain is
-    // then In / 4 long), never more than the columns.
-    constexpr std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
-    constexpr std::size_t A = by_units < In ? by_units : In;
+    constexpr std::size_t A = detail::column_accumulators(n, In);
     alignas(local_alignment<P>) P acc[A][n];
     detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
       acc[0][k] = traits::load(b + (k0 + k) * L);

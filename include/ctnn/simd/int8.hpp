@@ -205,8 +205,8 @@ constexpr void dense_forward_int8_plain(const std::int8_t* w, const std::int32_t
   }
 }
 
-// The SIMD kernel: outputs in chunks of up to 8 packs of int32 sums, each with up to 4
-// accumulators taking the groups in turn (the chain of dependent steps is then In / 16 long).
+// The SIMD kernel: the register blocking of the float column kernel (matvec.hpp,
+// column_accumulators), over groups of 4 inputs instead of columns.
 template <std::size_t In, std::size_t Out, class Activation, class Arch,
           int8_method M = best_int8_method<Arch>>
 CTNN_INLINE_KERNEL void dense_forward_int8(const std::int8_t* w, const std::int32_t* start,
@@ -225,13 +225,12 @@ CTNN_INLINE_KERNEL void dense_forward_int8(const std::int8_t* w, const std::int3
     constexpr std::size_t padded = int8_padded_outputs(Out);
     constexpr std::size_t packs = (Out + L - 1) / L;
     constexpr std::size_t groups = int8_groups(In);
-    constexpr std::size_t chunk_packs = packs < 8 ? packs : 8;
+    constexpr std::size_t chunk_packs = detail::column_chunk_packs(packs);
 
     detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) CTNN_INLINE_LAMBDA {
       constexpr std::size_t k0 = decltype(chunk)::value * chunk_packs;
       constexpr std::size_t n = packs - k0 < chunk_packs ? packs - k0 : chunk_packs;
-      constexpr std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
-      constexpr std::size_t A = by_units < groups ? by_units : groups;
+      constexpr std::size_t A = detail::column_accumulators(n, groups);
       S acc[A][n];
       detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
         acc[0][k] = S::load_unaligned(start + (k0 + k) * L);

@@ -44,6 +44,16 @@ inline constexpr std::size_t pack_width(std::size_t j) {
   return (j + 1) * L <= N ? L : N - j * L;
 }
 
+// Register blocking of the column kernels (column_forward.hpp, int8.hpp): output packs go in
+// chunks of up to 8, and each pack of a chunk of n gets up to 4 accumulators that take the
+// columns in turn (16 in all, of 32 registers; never more than the `steps` columns), so the chain
+// of dependent multiply-adds is steps / 4 long, not steps.
+inline constexpr std::size_t column_chunk_packs(std::size_t packs) { return packs < 8 ? packs : 8; }
+inline constexpr std::size_t column_accumulators(std::size_t n, std::size_t steps) {
+  const std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
+  return by_units < steps ? by_units : steps;
+}
+
 }  // namespace detail
 
 // A vector of N values held as packs (lanes past N are 0): how one stage hands its activations
