@@ -91,8 +91,9 @@ struct register_check {
 };
 
 // True when every |got - want| <= tolerance·(1 + max|want|); prints the worst difference.
+// `sides` names the two computations in the printed line.
 inline bool close(const char* what, std::span<const float> got, std::span<const float> want,
-                  double tolerance = 1e-4) {
+                  double tolerance = 1e-4, const char* sides = "ctnn - eigen") {
   if (got.size() != want.size()) {
     std::fprintf(stderr, "  %s: sizes differ (%zu vs %zu)\n", what, got.size(), want.size());
     return false;
@@ -107,7 +108,7 @@ inline bool close(const char* what, std::span<const float> got, std::span<const 
     if (d > worst) worst = d, at = k;
   }
   const bool ok = finite && worst <= tolerance * (1 + scale);
-  std::fprintf(stderr, "  %-28s max |ctnn - eigen| = %.3g (max |eigen| = %.3g, at %zu)%s\n", what,
+  std::fprintf(stderr, "  %-28s max |%s| = %.3g (max |want| = %.3g, at %zu)%s\n", what, sides,
                worst, scale, at, ok ? "" : "  <-- MISMATCH");
   return ok;
 }

@@ -66,8 +66,8 @@ bool int8_close() {
   const auto& c = shared_case<Net, Seed, Low, High>();
   bool ok = true;
   for (std::size_t r = 0; r < int8_case<Net>::rows; ++r)
-    ok &= bench::close("int8 against float output", ctnn::forward(*c.q, c.sample(r)),
-                       ctnn::forward(*c.w, c.sample(r)), 0.05);
+    ok &= bench::close("output", ctnn::forward(*c.q, c.sample(r)), ctnn::forward(*c.w, c.sample(r)),
+                       0.05, "int8 - float");
   return ok;
 }
 
