@@ -274,7 +274,7 @@ TEST_CASE("a dense node's input that was never negative is quantized unsigned, o
   CHECK(c.q->zero_points()[W::input_offsets[dense[2]]] == 0);
 }
 
-TEST_CASE("quantizing without calibration, or with an empty range, is refused") {
+TEST_CASE("quantizing without calibration, with an empty range or with bad options is refused") {
   const auto p = std::make_unique<ctnn::parameters<chain, float>>();
   ctnn::initialize(*p, 1);
   ctnn::quantization_ranges<chain> none;
@@ -283,6 +283,9 @@ TEST_CASE("quantizing without calibration, or with an empty range, is refused") 
   ctnn::quantization_ranges<chain> broken;
   const ctnn::inference_weights<chain, float> w(*p);
   ctnn::observe(broken, w, std::array<float, 37>{});
+  CHECK_THROWS_WITH_AS(q->assign(*p, broken, {0.125f, 0.0f}), doctest::Contains("headroom"), ctnn::contract_error);
+  CHECK_THROWS_WITH_AS(q->assign(*p, broken, {1.5f, 1.5f}), doctest::Contains("range_floor"), ctnn::contract_error);
+  CHECK_NOTHROW(q->assign(*p, broken, {1.0f, 0.5f}));
   broken.low[3] = std::numeric_limits<float>::quiet_NaN();
   CHECK_THROWS_WITH_AS(q->assign(*p, broken), doctest::Contains("empty or NaN"), ctnn::contract_error);
 }

@@ -214,6 +214,10 @@ class quantized_weights {
     if (r.samples == 0)
       detail::contract_failed("ctnn::quantized_weights", "the quantization ranges observed no sample "
                                                          "(call ctnn::observe on calibration inputs first)");
+    if (!(options.headroom > 0 && options.headroom < std::numeric_limits<float>::infinity()) ||
+        !(options.range_floor >= 0 && options.range_floor <= 1))
+      detail::contract_failed("ctnn::quantized_weights", "quantization_options: headroom must be a "
+                                                         "finite number > 0 and range_floor in [0, 1]");
     for (std::size_t b = 0; b < block_count; ++b)
       for (std::size_t i = 0; i < size_of(b); ++i)
         floats_[block_offsets[b] + i] = static_cast<float>(p.data()[layout::offset[b] + i]);
