@@ -41,6 +41,22 @@
 
 namespace ctnn {
 
+// The compile error of a node the bound has no rule for names it:
+//   quantization_error::node<op::activation<ctnn::step, ...>>::function_declares_no_lipschitz_constant<false>
+namespace quantization_error {
+template <class Node>
+struct node {
+  template <bool Ok>
+  struct function_declares_no_lipschitz_constant {
+    static_assert(Ok, "ctnn::quantization_error_bound: this node's function declares no `lipschitz` "
+                      "constant, so the bound cannot pass it (step and sign have none: a quantized "
+                      "input can flip them); see quantization_error::node<...> in the lines around "
+                      "this error");
+    static constexpr bool ok = Ok;
+  };
+};
+}  // namespace quantization_error
+
 namespace detail {
 
 // A value of the float net as an interval, with a bound on the int8 net's distance from it.
@@ -68,12 +84,6 @@ struct bound_value {
   constexpr bound_value& operator*=(const bound_value& b) { return *this = *this * b; }
 };
 
-template <class N>
-struct no_quantization_bound_rule {
-  static_assert(sizeof(N) == 0,
-                "ctnn::quantization_error_bound: this node's function declares no `lipschitz` "
-                "constant (step and sign have none: a quantized input can flip them)");
-};
 
 template <class G>
 struct node_value_offsets {
@@ -127,9 +137,9 @@ constexpr void bound_node(const quantized_weights<Net>& q, const parameters<Net,
     std::copy_n(input(0), size, y);
   } else if constexpr (requires { typename N::function; }) {
     using F = typename N::function;
-    if constexpr (!requires { F::lipschitz; }) {
-      (void)no_quantization_bound_rule<N>{};
-    } else {
+    constexpr bool has_rule = requires { F::lipschitz; };
+    static_assert(quantization_error::node<N>::template function_declares_no_lipschitz_constant<has_rule>::ok);
+    if constexpr (has_rule) {
       const bound_value* x = input(0);
       constexpr double L = F::lipschitz;
       if constexpr (!F::elementwise) {  // softmax: the max norm, values in [0, 1]
