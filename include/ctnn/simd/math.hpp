@@ -1,8 +1,9 @@
 #pragma once
-// Elementary functions with one spelling for scalars and SIMD packs. An activation or loss writes
-// its formula once, as a template over V; V is float/double on the scalar path and an
-// xsimd::batch on the SIMD path, and overload resolution picks std:: or xsimd's vectorised
-// (exp, tanh, erf, ...) implementation.
+// Elementary functions with one spelling for scalars, SIMD packs and dual numbers. An activation
+// or loss writes its formula once, as a template over V; V is float/double on the scalar path, an
+// xsimd::batch on the SIMD path and a ctnn::dual (simd/dual.hpp) when a pass differentiates the
+// rules themselves (Hessian-vector products), and overload resolution picks std::, xsimd's
+// vectorised (exp, tanh, erf, ...) or the dual implementation.
 
 #include <cmath>
 #include <type_traits>
@@ -10,6 +11,7 @@
 
 #include "../config.hpp"
 #include "../detail/constexpr_math.hpp"
+#include "dual.hpp"
 
 namespace ctnn::math {
 
@@ -51,6 +53,42 @@ template <scalar T> constexpr T max(T a, T b) { return a < b ? b : a; }
 template <scalar T> constexpr T min(T a, T b) { return b < a ? b : a; }
 template <scalar T> constexpr T select(bool condition, T if_true, T if_false) {
   return condition ? if_true : if_false;
+}
+
+// Dual numbers: f(v + t·ε) = f(v) + f'(v)·t·ε.
+template <class T> constexpr dual<T> exp(const dual<T>& x) {
+  const T e = math::exp(x.v);
+  return {e, e * x.t};
+}
+template <class T> constexpr dual<T> expm1(const dual<T>& x) {
+  return {math::expm1(x.v), math::exp(x.v) * x.t};
+}
+template <class T> constexpr dual<T> log(const dual<T>& x) { return {math::log(x.v), x.t / x.v}; }
+template <class T> constexpr dual<T> log1p(const dual<T>& x) {
+  return {math::log1p(x.v), x.t / (T(1) + x.v)};
+}
+template <class T> constexpr dual<T> tanh(const dual<T>& x) {
+  const T y = math::tanh(x.v);
+  return {y, (T(1) - y * y) * x.t};
+}
+template <class T> constexpr dual<T> erf(const dual<T>& x) {
+  constexpr T two_over_sqrt_pi = T(1.12837916709551257390);
+  return {math::erf(x.v), two_over_sqrt_pi * math::exp(-x.v * x.v) * x.t};
+}
+template <class T> constexpr dual<T> sin(const dual<T>& x) { return {math::sin(x.v), math::cos(x.v) * x.t}; }
+template <class T> constexpr dual<T> cos(const dual<T>& x) { return {math::cos(x.v), -math::sin(x.v) * x.t}; }
+template <class T> constexpr dual<T> sqrt(const dual<T>& x) {
+  const T s = math::sqrt(x.v);
+  return {s, x.t / (T(2) * s)};
+}
+template <class T> constexpr dual<T> abs(const dual<T>& x) { return x.v < T(0) ? -x : x; }
+template <class T> constexpr dual<T> max(const dual<T>& a, const dual<T>& b) { return a.v < b.v ? b : a; }
+template <class T> constexpr dual<T> min(const dual<T>& a, const dual<T>& b) { return b.v < a.v ? b : a; }
+template <class T> constexpr dual<T> select(bool condition, const dual<T>& if_true, const dual<T>& if_false) {
+  return condition ? if_true : if_false;
+}
+template <class T> constexpr dual<T> fma(const dual<T>& a, const dual<T>& b, const dual<T>& c) {
+  return a * b + c;
 }
 
 // SIMD packs.
