@@ -26,6 +26,7 @@
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
 #include "nn/gradient_check.hpp"
+#include "nn/hessian.hpp"
 #include "nn/tangent.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"

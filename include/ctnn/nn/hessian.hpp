@@ -1,0 +1,156 @@
+#pragma once
+// Hessian-vector products of the mean objective, exact, by forward mode over reverse mode:
+//
+//   auto hws = std::make_unique<ctnn::hessian_workspace<net, double>>();
+//   double loss = ctnn::hessian_vector(p, ctnn::squared_error{}, x, t, u, hu, *hws);   // hu = H·u
+//   ctnn::hessian_vector(p, x, t, u, hu, *hws, &g);   // a graph with an objective; g = ∇ too
+//
+// The reverse pass (autodiff/reverse.hpp, lowered by exec/program.hpp) is run once more on dual
+// numbers (simd/dual.hpp): each parameter θ_k becomes θ_k + u_k·ε, inputs and targets are constants,
+// and every rule the pass applies (the ops' forward and vector-Jacobian rules, the activations'
+// derivatives, the loss's gradient) carries its derivative along u in the tangent part. The
+// gradient's tangents are then d/dε ∇C(θ + ε·u) = H·u, with no step size and no new rule: the
+// second derivatives come from differentiating the rules the ops already declare. ReLU-like
+// kinks count as flat (their derivative's derivative is 0 where it exists).
+//
+// It runs the scalar architecture (a dual is two values; the SIMD kernels load plain packs), so one
+// product costs a few scalar gradients: benchmarks/second_order.cpp measures the ratio.
+//
+// Same batch conventions as loss_and_gradient_batch: the objective is the mean over the batch.
+// Nothing here allocates; the workspace holds dual copies of the parameters and of one tile of data.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+#include <type_traits>
+
+#include "../exec/program.hpp"
+#include "../simd/dual.hpp"
+#include "../simd/pack.hpp"
+#include "network.hpp"
+#include "passes.hpp"
+
+namespace ctnn {
+
+namespace detail {
+template <class Net>
+constexpr std::size_t total_input_width() {
+  std::size_t w = 0;
+  for (const std::size_t s : Net::input_sizes) w += s;
+  return w;
+}
+template <class Net>
+constexpr std::size_t total_target_width() {
+  std::size_t w = 0;
+  for (const std::size_t s : target_sizes_of<Net>()) w += s;
+  return w;
+}
+}  // namespace detail
+
+// Dual copies of the parameters, the gradient, one tile of inputs and targets, and the buffers of
+// the passes over one tile. Large (two values per parameter, twice): put it on the heap.
+template <class Net, class T, std::size_t Tile = 32>
+struct hessian_workspace {
+  static_assert(detail::scalar_type_check<T>::ok);
+  using number = dual<T>;
+  static constexpr std::size_t tile = Tile;
+  using plan = autodiff::plan<typename autodiff::planning_graph<Net>::type, Tile, 64 / sizeof(number)>;
+  std::array<number, plan::size> buffers;
+  std::array<number, Net::parameter_count> params;
+  std::array<number, Net::parameter_count> gradient;
+  std::array<number, Tile * detail::total_input_width<Net>()> inputs;
+  std::array<number, Tile * detail::total_target_width<Net>()> targets;
+};
+
+namespace detail {
+
+// The mean objective of the batch in d, and into hu its Hessian along u (and into g its gradient,
+// when g is not null), tile by tile over the dual pass of G.
+template <class G, class Net, class T, std::size_t Tile>
+constexpr T hessian_vector_rows(const T* p, const T* u, const pass_data<G, T, false>& d, std::size_t n,
+                                T* hu, T* g, hessian_workspace<Net, T, Tile>& hws) {
+  using D = dual<T>;
+  using Arch = simd::scalar_arch;
+  using plan = autodiff::plan<typename autodiff::planning_graph<G>::type, Tile, 64 / sizeof(D)>;
+  static_assert(plan::size <= hessian_workspace<Net, T, Tile>::plan::size);
+  using program = exec::program<G, plan>;
+  for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k] = D(p[k], u[k]);
+  zero_unreached_blocks<G>(hws.gradient.data());
+  double total = 0;
+  for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
+    const std::size_t m = std::min(Tile, n - s0);
+    exec::tile<D, G::input_count, G::target_count, false> b;
+    b.n = m;
+    b.params = hws.params.data();
+    b.ws = hws.buffers.data();
+    D* at = hws.inputs.data();
+    for (std::size_t k = 0; k < G::input_count; ++k) {
+      const std::size_t w = G::input_sizes[k];
+      for (std::size_t i = 0; i < m * w; ++i) at[i] = D(d.x[k][s0 * w + i]);
+      b.x[k] = at;
+      at += m * w;
+    }
+    at = hws.targets.data();
+    for (std::size_t k = 0; k < G::target_count; ++k) {
+      const std::size_t w = G::target_sizes[k];
+      for (std::size_t i = 0; i < m * w; ++i) at[i] = D(d.t[k][s0 * w + i]);
+      b.t[k] = at;
+      at += m * w;
+    }
+    program::template forward<Arch, D>(b);
+    total += program::template objective<Arch, D>(b);
+    program::template backward<Arch, D>(b, D(T(1) / static_cast<T>(n)),
+                                        exec::gradient_store<D>{hws.gradient.data()}, s0 != 0);
+  }
+  for (std::size_t k = 0; k < Net::parameter_count; ++k) {
+    hu[k] = hws.gradient[k].t;
+    if (g != nullptr) g[k] = hws.gradient[k].v;
+  }
+  return static_cast<T>(total / static_cast<double>(n));
+}
+
+template <class Net, class G, class T, std::size_t Tile, class X, class Tg>
+constexpr T hessian_vector_batch(const char* where, const parameters<Net, T>& p, const X& x,
+                                 const Tg& targets, const parameters<Net, T>& u, gradient<Net, T>& hu,
+                                 hessian_workspace<Net, T, Tile>& hws, gradient<Net, T>* g) {
+  require_differentiable<Net, G>();
+  if constexpr (!differentiable<G>()) {
+    return T{};
+  } else {
+    const std::size_t n = checked_batch<G>(where, x, targets, nullptr, nullptr);
+    const auto d = bind<G, T>(x, targets, nullptr, nullptr);
+    return hessian_vector_rows<G>(p.data(), u.data(), d, n, hu.data(), g == nullptr ? nullptr : g->data(),
+                                  hws);
+  }
+}
+
+}  // namespace detail
+
+// hu = H·u, H the Hessian of the mean loss over the batch with respect to the parameters (a graph
+// without an objective, the loss given here); g, when not null, receives the gradient. Returns
+// the mean loss.
+template <class Net, class T, std::size_t Tile, loss_function Loss>
+  requires(!Net::has_objective)
+constexpr T hessian_vector(const parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                           batch_targets<Net, T> targets, const parameters<Net, T>& u,
+                           gradient<Net, T>& hu, hessian_workspace<Net, T, Tile>& hws,
+                           gradient<Net, T>* g = nullptr) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::hessian_vector_batch<Net, detail::objective_graph<Net, Loss>>(
+        "hessian_vector", p, x, targets, u, hu, hws, g);
+  else
+    return T{};
+}
+
+// The same for a graph with an objective (targets one per loss node).
+template <class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+constexpr T hessian_vector(const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                           batch_targets<Net, T> targets, const parameters<Net, T>& u,
+                           gradient<Net, T>& hu, hessian_workspace<Net, T, Tile>& hws,
+                           gradient<Net, T>* g = nullptr) {
+  return detail::hessian_vector_batch<Net, Net>("hessian_vector", p, x, targets, u, hu, hws, g);
+}
+
+}  // namespace ctnn
