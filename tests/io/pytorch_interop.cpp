@@ -3,7 +3,8 @@
 //   1. loads a safetensors file written from PyTorch,
 //   2. prints the outputs (batch and one-sample passes, and the outputs the gradient pass returns),
 //      the mean loss, the parameter gradient and the gradient of every input on a batch, and the
-//      loss and gradients of the first sample alone,
+//      loss and gradients of the first sample alone, and the Hessian-vector product H·u of the mean
+//      loss along a fixed direction u,
 //   3. saves the parameters back unchanged (the script checks ctnn's writer bit for bit),
 //   4. trains them for a few steps with momentum SGD or Adam, prints the outputs and saves the
 //      trained parameters (the script loads them into PyTorch, which must reproduce the outputs,
@@ -20,17 +21,20 @@
 //   yg k <out values>  (per sample, the outputs loss_and_gradient_batch returns)
 //   loss <v>   lossb <v> (loss_batch)   grad <tensor name> <values>   dx k <in values> (per sample)
 //   loss1 <v>  grad1 <tensor name> <values>  dx1 k <in values>   (the first sample alone)
+//   dir <tensor name> <values>   hvp <tensor name> <values>   (u and H·u)
 //   trained_loss <v>  trained_y k <out values> (per sample)
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/safetensors.hpp>
 #include <exception>
 #include <fstream>
+#include <memory>
 #include <ratio>
 #include <span>
 #include <string>
@@ -116,6 +120,11 @@ struct passes {
   static T loss_batch(const parameters<Net, T>& p, A&&... a) {
     if constexpr (own) return ctnn::loss_batch(p, std::forward<A>(a)...);
     else return ctnn::loss_batch(p, Loss{}, std::forward<A>(a)...);
+  }
+  template <class T, class... A>
+  static T hessian_vector(const parameters<Net, T>& p, A&&... a) {
+    if constexpr (own) return ctnn::hessian_vector(p, std::forward<A>(a)...);
+    else return ctnn::hessian_vector(p, Loss{}, std::forward<A>(a)...);
   }
   template <class T, class... A>
   static T loss_and_gradient(const parameters<Net, T>& p, A&&... a) {
@@ -270,6 +279,15 @@ int run(const options& o) {
   print_gradient("grad", g);
   print_rows("dx", dx, n, in);
   print_rows("yg", yg, n, out);
+
+  // H·u along a fixed direction, printed with it (PyTorch takes u block by block).
+  auto u = std::make_unique<parameters<Net, T>>();
+  for (std::size_t k = 0; k < u->size(); ++k) (*u)[k] = static_cast<T>(std::sin(0.37 * double(k) + 0.1));
+  auto hu = std::make_unique<gradient<Net, T>>();
+  auto hws = std::make_unique<hessian_workspace<Net, T>>();
+  pass::hessian_vector(p, X, Tg, *u, *hu, *hws);
+  print_gradient("dir", *u);
+  print_gradient("hvp", *hu);
 
   gradient<Net, T> g1;
   auto dx1 = make_buffers<T>(1, in);

@@ -8,8 +8,9 @@ net with two inputs, two outputs and a weighted objective), in float64 and in fl
      plain struct/json (Debian packages no `safetensors` module; nothing is installed with pip);
   2. the ctnn program (tests/io/pytorch_interop.cpp) loads it and prints its outputs (batch and
      one-sample passes), the mean loss, the parameter gradients and the gradient of every input
-     for the batch and for the first sample alone; all are compared with PyTorch's forward pass
-     and autograd;
+     for the batch and for the first sample alone, and H·u of the mean loss along a direction u
+     it prints; all are compared with PyTorch's forward pass and autograd (H·u with its double
+     backward);
   3. the file ctnn writes back must hold the same tensors bit for bit;
   4. ctnn trains the loaded net a few steps (momentum SGD or Adam) and writes it; PyTorch loads
      that file with load_state_dict(strict=True) and must reproduce ctnn's outputs, and its own
@@ -275,7 +276,7 @@ def parse(stdout):
     rows, grads = {}, {}
     for line in stdout.splitlines():
         word, *rest = line.split()
-        if word in ("grad", "grad1"):
+        if word in ("grad", "grad1", "dir", "hvp"):
             grads.setdefault(word, {})[rest[0]] = [float(v) for v in rest[1:]]
         elif word in INDEXED:
             rows.setdefault((word, int(rest[0])), []).extend(float(v) for v in rest[1:])
@@ -356,7 +357,17 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
         check("input gradient", "gradient of input %d (one sample)" % k, rows.get(("dx1", k), []), flat(x.grad))
     for k, p in model1.named_parameters():
         check("parameter gradient", "gradient1 of " + k + " (one sample)", grads.get("grad1", {}).get(k, []), flat(p.grad))
-    for word in ("grad", "grad1"):
+    # H·u: PyTorch's double backward (what torch.autograd.functional.hvp runs) of the same loss,
+    # along the direction u the program printed.
+    model2 = copy.deepcopy(start)
+    params = [p for _, p in model2.named_parameters()]
+    us = [torch.tensor(grads.get("dir", {}).get(k, [0.0] * p.numel()), dtype=dtype).reshape(p.shape)
+          for k, p in model2.named_parameters()]
+    first = torch.autograd.grad(case.loss(model2, [x.detach() for x in xs], ts), params, create_graph=True)
+    hvps = torch.autograd.grad(sum((g * u).sum() for g, u in zip(first, us)), params)
+    for (k, _), hv in zip(model2.named_parameters(), hvps):
+        check("Hessian-vector product", "H·u of " + k, grads.get("hvp", {}).get(k, []), flat(hv))
+    for word in ("grad", "grad1", "dir", "hvp"):
         if sorted(grads.get(word, {})) != sorted(names):
             report.failures.append("%s %s: %s keys %s, PyTorch %s" % (name, type_name, word, sorted(grads.get(word, {})), sorted(names)))
 
