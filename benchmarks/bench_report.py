@@ -15,6 +15,13 @@ Cases "int8/<case>" (one sample through ctnn::quantized_weights) print, after th
 
 vs_float = the time of ctnn/<case> (the float inference layout) / int8's (> 1: int8 is faster).
 
+Cases "hessian/hvp/<case>" and "hessian/gradient/<case>" (a Hessian-vector product and a gradient
+of the same mean loss) print, last,
+
+  bench: case=hessian/<case> hvp_us=<x> gradient_us=<y> hvp_over_gradient=<ratio>
+
+= what one H·u costs in gradients.
+
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
 FMA peak measured in the same run (the faster of the fma_peak variants, one core), times N for a
 case on N threads.
@@ -136,6 +143,14 @@ def main():
         print(f"bench: case=int8/{c} ns_per_sample={q['ns_per_sample']:.4g} gflops={q['gflops']:.3g} "
               f"vs_float={stats['ctnn/' + c]['time'] / q['time']:.3f} "
               f"vs_eigen={stats['eigen/' + c]['time'] / q['time']:.3f}")
+    for c in (n[len("hessian/hvp/"):] for n in stats if n.startswith("hessian/hvp/")):
+        h, g = stats["hessian/hvp/" + c], stats.get("hessian/gradient/" + c)
+        if g is None or g["unit"] != h["unit"]:
+            print(f"bench_report.py: no gradient case in the same unit for hessian/hvp/{c}", file=sys.stderr)
+            continue
+        us = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[h["unit"]]
+        print(f"bench: case=hessian/{c} hvp_us={h['time'] * us:.4g} gradient_us={g['time'] * us:.4g} "
+              f"hvp_over_gradient={h['time'] / g['time']:.2f}")
 
 
 def display(case):
