@@ -27,6 +27,7 @@
 #include "io/safetensors.hpp"
 #include "nn/gradient_check.hpp"
 #include "nn/hessian.hpp"
+#include "nn/jacobian.hpp"
 #include "nn/tangent.hpp"
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"

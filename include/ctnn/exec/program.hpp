@@ -50,6 +50,14 @@ struct tile {
   std::uint64_t want = 0;                  // bit k: dx[k] is not null
 };
 
+// What the backward pass does around each loss node's vjp: nothing (see program::backward).
+struct no_loss_hook {
+  template <std::size_t K, class B>
+  constexpr void before(const B&) const {}
+  template <std::size_t K, class B>
+  constexpr void after(const B&) const {}
+};
+
 // ∂θ written to a gradient block g (earlier tiles' sums read from g itself).
 template <class T>
 struct gradient_store {
@@ -226,6 +234,21 @@ struct program {
     else return value<behind(K), T>(b);
   }
 
+  // Where loss node K's step writes δ: a workspace buffer, or null (an input's ∇ₓ, or nothing).
+  // A hook around the step (backward) must leave the values the loss read alone when they share
+  // this memory: they were last read by the loss, and the plan gave their room to δ.
+  template <std::size_t K, class T, class B>
+  static constexpr const T* loss_adjoint(const B& b) {
+    constexpr std::size_t e = table::edge_begin[K];
+    if constexpr (R::mode[e] == autodiff::contribution::skip) {
+      return nullptr;
+    } else {
+      constexpr std::size_t t = R::target(e);
+      if constexpr (table::input[t]) return nullptr;
+      else return adjoint<t, T>(b);
+    }
+  }
+
   // Σ_k w_k · (summed loss k over the tile).
   template <class Arch, class T, class B>
   static constexpr double objective(const B& b) {
@@ -321,16 +344,19 @@ struct program {
       return target.sink(first_offset<K>);
   }
 
-  template <class Arch, std::size_t K, class T, class B, class Target>
-  static constexpr void backward_node(const B& b, T scale, const Target& target, bool tiles_add) {
+  template <class Arch, std::size_t K, class T, class B, class Target, class Hook>
+  static constexpr void backward_node(const B& b, T scale, const Target& target, bool tiles_add,
+                                      const Hook& hook) {
     using Node = node<K>;
     if constexpr (table::loss[K]) {
       constexpr std::size_t e = table::edge_begin[K];
       const auto sink = adjoint_sink<e, T>(b);
       if (!sink.active()) return;
+      hook.template before<K>(b);
       Node::template vjp<R::fused[e] == core::fusion::yes, Arch>(
           logits<K, T>(b), prediction<K, T>(b), b.t[G::loss_slot[K]], sink, b.n,
           scale * T(G::loss_weight[K]));
+      hook.template after<K>(b);
     } else {
       constexpr std::size_t P = core::parameters_of<Node>::size;
       static_assert(blocks_in_order<K>, "ctnn: an op's parameter blocks must be named and shared together");
@@ -360,21 +386,25 @@ struct program {
   }
 
   // Runs node K's step unless it only serves ∇ₓ of inputs the caller did not ask about.
-  template <class Arch, std::size_t K, class T, class B, class Target>
-  static constexpr void backward_step(const B& b, T scale, const Target& target, bool tiles_add) {
+  template <class Arch, std::size_t K, class T, class B, class Target, class Hook>
+  static constexpr void backward_step(const B& b, T scale, const Target& target, bool tiles_add,
+                                      const Hook& hook) {
     if constexpr (!R::always_needed(K)) {
       if constexpr (!B::input_gradients) return;
       if ((b.want & R::input_mask[K]) == 0) return;
     }
-    backward_node<Arch, K, T>(b, scale, target, tiles_add);
+    backward_node<Arch, K, T>(b, scale, target, tiles_add, hook);
   }
 
   // The backward pass of a tile whose forward pass is in the workspace. tiles_add: earlier tiles'
-  // gradient sums are in the target (else this tile's is the first).
-  template <class Arch, class T, class B, class Target>
-  static constexpr void backward(const B& b, T scale, const Target& target, bool tiles_add) {
+  // gradient sums are in the target (else this tile's is the first). hook.before<K>(b) and
+  // hook.after<K>(b) run around loss node K's vjp (the Gauss–Newton product gives the loss's
+  // inputs their tangents for that step only: nn/hessian.hpp); by default nothing.
+  template <class Arch, class T, class B, class Target, class Hook = no_loss_hook>
+  static constexpr void backward(const B& b, T scale, const Target& target, bool tiles_add,
+                                 const Hook& hook = {}) {
     [&]<std::size_t... S>(std::index_sequence<S...>) {
-      (backward_step<Arch, R::steps[S], T>(b, scale, target, tiles_add), ...);
+      (backward_step<Arch, R::steps[S], T>(b, scale, target, tiles_add, hook), ...);
     }(std::make_index_sequence<R::step_count>{});
   }
 };

@@ -11,7 +11,11 @@
 // derivatives, the loss's gradient) carries its derivative along u in the tangent part. The
 // gradient's tangents are then d/dε ∇C(θ + ε·u) = H·u, with no step size and no new rule: the
 // second derivatives come from differentiating the rules the ops already declare. ReLU-like
-// kinks count as flat (their derivative's derivative is 0 where it exists).
+// kinks count as flat (their derivative's derivative is 0 where it exists). A stop_gradient stops
+// adjoints but not tangents (it is a view: its values, tangents included, are its input's).
+//
+// gauss_newton_vector runs the same pass with the tangents (J·u) kept only where the losses read
+// them, so that it returns Jᵀ H_L J u (positive semi-definite for ctnn's losses).
 //
 // It runs the scalar architecture (a dual is two values; the SIMD kernels load plain packs), so one
 // product costs a few scalar gradients: benchmarks/second_order.cpp measures the ratio.
@@ -61,15 +65,67 @@ struct hessian_workspace {
   std::array<number, Net::parameter_count> gradient;
   std::array<number, Tile * detail::total_input_width<Net>()> inputs;
   std::array<number, Tile * detail::total_target_width<Net>()> targets;
+  // The Gauss–Newton product's tangents of what each loss reads (prediction and logits), kept
+  // while the rest of the backward pass runs without tangents.
+  std::array<T, 2 * Tile * detail::total_target_width<Net>()> loss_tangents;
 };
 
 namespace detail {
 
-// The mean objective of the batch in d, and into hu its Hessian along u (and into g its gradient,
-// when g is not null), tile by tile over the dual pass of G.
-template <class G, class Net, class T, std::size_t Tile>
-constexpr T hessian_vector_rows(const T* p, const T* u, const pass_data<G, T, false>& d, std::size_t n,
-                                T* hu, T* g, hessian_workspace<Net, T, Tile>& hws) {
+// The Gauss–Newton product's hook around each loss node's vjp (exec::program::backward): the
+// tangents of what the loss reads (J·u, saved after the forward pass) are put back for that step
+// and taken away after it, so that the loss's vjp yields H_L·J·u and every other step, seeing
+// values and parameters without tangents, applies Jᵀ to it.
+template <class Program, class G, class T, std::size_t Tile>
+struct loss_tangents_hook {
+  dual<T>* ws;      // the workspace's buffers (the tile's b.ws, writable)
+  T* saved;         // loss slot L's prediction at 2·Tile·offset[L], its logits Tile·width after
+  std::size_t n;    // samples in the tile
+
+  static constexpr std::array<std::size_t, G::target_count + 1> offset = [] {
+    std::array<std::size_t, G::target_count + 1> o{};
+    for (std::size_t l = 0; l < G::target_count; ++l) o[l + 1] = o[l] + 2 * Tile * G::target_sizes[l];
+    return o;
+  }();
+
+  template <std::size_t K, class B>
+  constexpr void for_each_input(const B& b, auto&& f) const {
+    constexpr std::size_t L = G::loss_slot[K];
+    constexpr std::size_t w = G::target_sizes[L];
+    f(ws + (Program::template prediction<K, dual<T>>(b) - b.ws), saved + offset[L], n * w);
+    f(ws + (Program::template logits<K, dual<T>>(b) - b.ws), saved + offset[L] + Tile * w, n * w);
+  }
+  template <std::size_t K, class B>
+  constexpr void save(const B& b) const {
+    for_each_input<K>(b, [](dual<T>* v, T* keep, std::size_t m) {
+      for (std::size_t i = 0; i < m; ++i) keep[i] = v[i].t;
+    });
+  }
+  template <std::size_t K, class B>
+  constexpr void before(const B& b) const {
+    for_each_input<K>(b, [](dual<T>* v, T* keep, std::size_t m) {
+      for (std::size_t i = 0; i < m; ++i) v[i].t = keep[i];
+    });
+  }
+  template <std::size_t K, class B>
+  constexpr void after(const B& b) const {
+    const dual<T>* delta = Program::template loss_adjoint<K, dual<T>>(b);
+    for_each_input<K>(b, [&](dual<T>* v, T*, std::size_t m) {
+      if (delta != nullptr && v < delta + m && delta < v + m) return;  // δ's memory now
+      for (std::size_t i = 0; i < m; ++i) v[i].t = T(0);
+    });
+  }
+};
+
+// The second-order products of this header.
+enum class curvature : unsigned char { hessian, gauss_newton };
+
+// The mean objective of the batch in d, and into hu its curvature (Hessian or Gauss–Newton
+// matrix) times u (and into g its gradient, when g is not null), tile by tile over the dual
+// pass of G.
+template <curvature C, class G, class Net, class T, std::size_t Tile>
+constexpr T curvature_vector_rows(const T* p, const T* u, const pass_data<G, T, false>& d, std::size_t n,
+                                  T* hu, T* g, hessian_workspace<Net, T, Tile>& hws) {
   using D = dual<T>;
   using Arch = simd::scalar_arch;
   using plan = autodiff::plan<typename autodiff::planning_graph<G>::type, Tile, 64 / sizeof(D)>;
@@ -100,8 +156,23 @@ constexpr T hessian_vector_rows(const T* p, const T* u, const pass_data<G, T, fa
     }
     program::template forward<Arch, D>(b);
     total += program::template objective<Arch, D>(b);
-    program::template backward<Arch, D>(b, D(T(1) / static_cast<T>(n)),
-                                        exec::gradient_store<D>{hws.gradient.data()}, s0 != 0);
+    const D scale(T(1) / static_cast<T>(n));
+    const exec::gradient_store<D> target{hws.gradient.data()};
+    if constexpr (C == curvature::hessian) {
+      program::template backward<Arch, D>(b, scale, target, s0 != 0);
+    } else {
+      // J·u at every loss's inputs is in the tangents now: keep it, then run the backward pass
+      // on values and parameters without tangents, the losses' inputs getting theirs back for
+      // their own step (loss_tangents_hook).
+      const loss_tangents_hook<program, G, T, Tile> hook{hws.buffers.data(), hws.loss_tangents.data(), m};
+      [&]<std::size_t... L>(std::index_sequence<L...>) {
+        (hook.template save<G::loss_index[L]>(b), ...);
+      }(std::make_index_sequence<G::target_count>{});
+      for (auto& v : hws.buffers) v.t = T(0);
+      for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k].t = T(0);
+      program::template backward<Arch, D>(b, scale, target, s0 != 0, hook);
+      for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k].t = u[k];
+    }
   }
   for (std::size_t k = 0; k < Net::parameter_count; ++k) {
     hu[k] = hws.gradient[k].t;
@@ -110,8 +181,8 @@ constexpr T hessian_vector_rows(const T* p, const T* u, const pass_data<G, T, fa
   return static_cast<T>(total / static_cast<double>(n));
 }
 
-template <class Net, class G, class T, std::size_t Tile, class X, class Tg>
-constexpr T hessian_vector_batch(const char* where, const parameters<Net, T>& p, const X& x,
+template <curvature C, class Net, class G, class T, std::size_t Tile, class X, class Tg>
+constexpr T curvature_vector_batch(const char* where, const parameters<Net, T>& p, const X& x,
                                  const Tg& targets, const parameters<Net, T>& u, gradient<Net, T>& hu,
                                  hessian_workspace<Net, T, Tile>& hws, gradient<Net, T>* g) {
   require_differentiable<Net, G>();
@@ -120,8 +191,8 @@ constexpr T hessian_vector_batch(const char* where, const parameters<Net, T>& p,
   } else {
     const std::size_t n = checked_batch<G>(where, x, targets, nullptr, nullptr);
     const auto d = bind<G, T>(x, targets, nullptr, nullptr);
-    return hessian_vector_rows<G>(p.data(), u.data(), d, n, hu.data(), g == nullptr ? nullptr : g->data(),
-                                  hws);
+    return curvature_vector_rows<C, G>(p.data(), u.data(), d, n, hu.data(),
+                                       g == nullptr ? nullptr : g->data(), hws);
   }
 }
 
@@ -137,7 +208,7 @@ constexpr T hessian_vector(const parameters<Net, T>& p, const Loss&, batch_input
                            gradient<Net, T>& hu, hessian_workspace<Net, T, Tile>& hws,
                            gradient<Net, T>* g = nullptr) {
   if constexpr (detail::loss_fits<Net, Loss>())
-    return detail::hessian_vector_batch<Net, detail::objective_graph<Net, Loss>>(
+    return detail::curvature_vector_batch<detail::curvature::hessian, Net, detail::objective_graph<Net, Loss>>(
         "hessian_vector", p, x, targets, u, hu, hws, g);
   else
     return T{};
@@ -150,7 +221,39 @@ constexpr T hessian_vector(const parameters<Net, T>& p, batch_inputs<Net, T> x,
                            batch_targets<Net, T> targets, const parameters<Net, T>& u,
                            gradient<Net, T>& hu, hessian_workspace<Net, T, Tile>& hws,
                            gradient<Net, T>* g = nullptr) {
-  return detail::hessian_vector_batch<Net, Net>("hessian_vector", p, x, targets, u, hu, hws, g);
+  return detail::curvature_vector_batch<detail::curvature::hessian, Net, Net>("hessian_vector", p, x, targets, u,
+                                                                              hu, hws, g);
+}
+
+// gu = G·u, G = Jᵀ H_L J the Gauss–Newton matrix of the mean loss over the batch: J the Jacobian
+// of what each loss reads (its prediction, or the logits behind it when the loss takes its
+// activation's derivative itself, as softmax_cross_entropy after softmax does) with respect to the
+// parameters, H_L the loss's Hessian there. For the losses ctnn has, H_L is positive semi-definite,
+// so G is: the curvature of a linearised net, without the terms of the net's own second
+// derivatives. g, when not null, receives the gradient; returns the mean loss.
+template <class Net, class T, std::size_t Tile, loss_function Loss>
+  requires(!Net::has_objective)
+constexpr T gauss_newton_vector(const parameters<Net, T>& p, const Loss&, batch_inputs<Net, T> x,
+                                batch_targets<Net, T> targets, const parameters<Net, T>& u,
+                                gradient<Net, T>& gu, hessian_workspace<Net, T, Tile>& hws,
+                                gradient<Net, T>* g = nullptr) {
+  if constexpr (detail::loss_fits<Net, Loss>())
+    return detail::curvature_vector_batch<detail::curvature::gauss_newton, Net,
+                                          detail::objective_graph<Net, Loss>>("gauss_newton_vector", p, x,
+                                                                              targets, u, gu, hws, g);
+  else
+    return T{};
+}
+
+// The same for a graph with an objective (each loss node's own H_L, weighted as in the objective).
+template <class Net, class T, std::size_t Tile>
+  requires(Net::has_objective)
+constexpr T gauss_newton_vector(const parameters<Net, T>& p, batch_inputs<Net, T> x,
+                                batch_targets<Net, T> targets, const parameters<Net, T>& u,
+                                gradient<Net, T>& gu, hessian_workspace<Net, T, Tile>& hws,
+                                gradient<Net, T>* g = nullptr) {
+  return detail::curvature_vector_batch<detail::curvature::gauss_newton, Net, Net>("gauss_newton_vector", p, x,
+                                                                                   targets, u, gu, hws, g);
 }
 
 }  // namespace ctnn
