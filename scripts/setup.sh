@@ -15,6 +15,7 @@ packages=(
   time              # /usr/bin/time: peak memory of a build (scripts/compile_budget.sh)
   graphviz          # dot: examples/inspect renders its graphs to SVG (and so checks the DOT)
   libclang-rt-dev   # clang's sanitizer runtimes (only recommended by clang, so not pulled in)
+  python3-sklearn   # ships the diabetes data set of examples/levenberg_marquardt (14 packages)
 )
 
 # PyTorch, the oracle of tests/io/pytorch_interop (skipped without it). Measured on Debian 12:

@@ -122,7 +122,7 @@ struct sample_program : program<G, Plan> {
         node<K>::template vjp_sample<Arch>(w, x, dz, grad, dx);
       }
     } else {
-      base::template backward_node<Arch, K, T>(b, scale, target, false);
+      base::template backward_node<Arch, K, T>(b, scale, target, false, no_loss_hook{});
     }
   }
 

@@ -243,6 +243,15 @@ inline std::string training_curves_svg(std::span<const epoch_stats> history,
   return svg_line_charts(panels, title);
 }
 
+// Any panels (several methods' curves side by side, say) to `file`, atomically; throws
+// io::file_error when it cannot.
+inline void write_line_charts(const std::filesystem::path& file, std::span<const plot_panel> panels,
+                              std::string_view title) {
+  const std::string text = svg_line_charts(panels, title);
+  io::detail::atomic_write("write_line_charts", file,
+                           {reinterpret_cast<const unsigned char*>(text.data()), text.size()});
+}
+
 // Writes the curves to `file` atomically; throws io::file_error when it cannot.
 inline void write_training_curves(const std::filesystem::path& file,
                                   std::span<const epoch_stats> history,
