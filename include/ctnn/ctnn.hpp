@@ -32,6 +32,7 @@
 #include "optim/adagrad.hpp"
 #include "optim/adam.hpp"
 #include "optim/clip.hpp"
+#include "optim/hessian_free.hpp"
 #include "optim/levenberg_marquardt.hpp"
 #include "optim/optimizer.hpp"
 #include "optim/rmsprop.hpp"
