@@ -25,6 +25,7 @@
 #include "io/matrix.hpp"
 #include "io/model_file.hpp"
 #include "io/safetensors.hpp"
+#include "nn/diagonal_hessian.hpp"
 #include "nn/gradient_check.hpp"
 #include "nn/hessian.hpp"
 #include "nn/jacobian.hpp"
