@@ -19,44 +19,12 @@
 #include <span>
 #include <vector>
 
+#include "curvature_data.hpp"
 #include "two_head_dag.hpp"
 
 namespace {
 
-template <class T>
-std::vector<T> wave(std::size_t count, double phase) {
-  std::vector<T> v(count);
-  for (std::size_t i = 0; i < count; ++i) v[i] = T(std::sin(phase + 0.77 * double(i)));
-  return v;
-}
-template <class T>
-std::vector<T> one_hot(std::size_t n, std::size_t width) {
-  std::vector<T> v(n * width, T(0));
-  for (std::size_t s = 0; s < n; ++s) v[s * width + (3 * s + 1) % width] = T(1);
-  return v;
-}
-template <class Net>
-std::unique_ptr<ctnn::parameters<Net, double>> make_parameters(std::uint64_t seed, double shift) {
-  auto p = std::make_unique<ctnn::parameters<Net, double>>();
-  ctnn::initialize(*p, seed);
-  for (std::size_t k = 0; k < p->size(); ++k) (*p)[k] += shift * std::sin(0.91 * double(k) + 0.3);
-  return p;
-}
-template <class A, class B>
-double relative_error(const A& a, const B& b) {
-  double worst = 0, size = 1e-3;
-  for (std::size_t k = 0; k < b.size(); ++k) {
-    worst = std::max(worst, std::abs(double(a[k]) - double(b[k])));
-    size = std::max(size, std::abs(double(b[k])));
-  }
-  return worst / size;
-}
-template <class Net>
-double dot(const ctnn::parameters<Net, double>& a, const ctnn::parameters<Net, double>& b) {
-  double s = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
-  return s;
-}
+using namespace curvature_test;
 
 using regression = ctnn::network<ctnn::input<4>, ctnn::dense<6>, ctnn::tanh, ctnn::dense<5>, ctnn::gelu,
                                  ctnn::dense<3>>;

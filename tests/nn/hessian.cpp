@@ -20,12 +20,12 @@
 
 #include "../support/contract_message.hpp"
 #include "../support/counting_new.hpp"
+#include "curvature_data.hpp"
 #include "two_head_dag.hpp"
 
 namespace {
 
-template <class Net, class T>
-using params_ptr = std::unique_ptr<ctnn::parameters<Net, T>>;
+using namespace curvature_test;
 
 // A chain through every activation with a second derivative (and softmax), squared error.
 using chain = ctnn::network<ctnn::input<5>, ctnn::dense<7>, ctnn::tanh, ctnn::dense<6>, ctnn::gelu,
@@ -36,28 +36,6 @@ using chain = ctnn::network<ctnn::input<5>, ctnn::dense<7>, ctnn::tanh, ctnn::de
 // softmax Jacobian).
 using classifier = ctnn::network<ctnn::input<5>, ctnn::dense<8>, ctnn::tanh, ctnn::dense<4>, ctnn::softmax>;
 using dag = two_head_dag::net;
-
-template <class Net, class T>
-params_ptr<Net, T> make_parameters(std::uint64_t seed, double shift) {
-  auto p = std::make_unique<ctnn::parameters<Net, T>>();
-  ctnn::initialize(*p, seed);
-  for (std::size_t k = 0; k < p->size(); ++k) (*p)[k] += T(shift * std::sin(0.91 * double(k) + 0.3));
-  return p;
-}
-
-// Inputs and targets for a graph with one input and a loss at the call, or for the DAG.
-template <class T>
-std::vector<T> wave(std::size_t count, double phase) {
-  std::vector<T> v(count);
-  for (std::size_t i = 0; i < count; ++i) v[i] = T(std::sin(phase + 0.77 * double(i)));
-  return v;
-}
-template <class T>
-std::vector<T> one_hot(std::size_t n, std::size_t width) {
-  std::vector<T> v(n * width, T(0));
-  for (std::size_t s = 0; s < n; ++s) v[s * width + (3 * s + 1) % width] = T(1);
-  return v;
-}
 
 struct dag_data {
   std::size_t n;
@@ -105,24 +83,6 @@ std::vector<double> gradient_difference(const ctnn::parameters<Net, double>& p,
   std::vector<double> d(p.size());
   for (std::size_t k = 0; k < p.size(); ++k) d[k] = (4 * fine[k] - coarse[k]) / 3;
   return d;
-}
-
-// max |a − b| / max(max |b|, floor): the error relative to the size of the reference.
-template <class A, class B>
-double relative_error(const A& a, const B& b, double floor = 1e-3) {
-  double worst = 0, size = floor;
-  for (std::size_t k = 0; k < b.size(); ++k) {
-    worst = std::max(worst, std::abs(double(a[k]) - double(b[k])));
-    size = std::max(size, std::abs(double(b[k])));
-  }
-  return worst / size;
-}
-
-template <class Net, class T>
-T dot(const ctnn::parameters<Net, T>& a, const ctnn::parameters<Net, T>& b) {
-  T s = 0;
-  for (std::size_t k = 0; k < a.size(); ++k) s += a[k] * b[k];
-  return s;
 }
 
 }  // namespace
