@@ -54,6 +54,8 @@ template <scalar T> constexpr T min(T a, T b) { return b < a ? b : a; }
 template <scalar T> constexpr T select(bool condition, T if_true, T if_false) {
   return condition ? if_true : if_false;
 }
+// a·b + c: the compiler may fuse it (g++ contracts by default; clang within one expression).
+template <scalar T> constexpr T fma(T a, T b, T c) { return a * b + c; }
 
 // Dual numbers: f(v + t·ε) = f(v) + f'(v)·t·ε.
 template <class T> constexpr dual<T> exp(const dual<T>& x) {
