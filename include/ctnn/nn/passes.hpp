@@ -185,13 +185,9 @@ template <std::size_t N>
 constexpr void require_buffers(const char* where, const char* what, const std::array<std::size_t, N>& got,
                                std::size_t n, const std::array<std::size_t, N>& widths) {
   for (std::size_t k = 0; k < N; ++k) {
-    if (got[k] == n * widths[k]) continue;  // the name is built only for the message (no allocation)
-    if (N == 1) {
-      require_rows(where, what, got[k], n, widths[k]);
-    } else {
-      const std::string name = std::string(what) + " " + std::to_string(k);
-      require_rows(where, name.c_str(), got[k], n, widths[k]);
-    }
+    if (got[k] == n * widths[k]) continue;  // the message is built only on failure (out of line)
+    if (N == 1) rows_mismatch(where, what, got[k], n, widths[k]);
+    else numbered_rows_mismatch(where, what, k, got[k], n, widths[k]);
   }
 }
 
@@ -202,12 +198,8 @@ constexpr void require_optional_buffers(const char* where, const char* what,
                                         const std::array<std::size_t, N>& widths) {
   for (std::size_t k = 0; k < N; ++k) {
     if (got[k] == 0 || got[k] == n * widths[k]) continue;
-    if (N == 1) {
-      require_rows(where, what, got[k], n, widths[k]);
-    } else {
-      const std::string name = std::string(what) + " " + std::to_string(k);
-      require_rows(where, name.c_str(), got[k], n, widths[k]);
-    }
+    if (N == 1) rows_mismatch(where, what, got[k], n, widths[k]);
+    else numbered_rows_mismatch(where, what, k, got[k], n, widths[k]);
   }
 }
 
