@@ -16,7 +16,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctnn/ctnn.hpp>
-#include <ctnn/train/fit_levenberg_marquardt.hpp>
+#include <ctnn/train/fit_full_batch.hpp>
 #include <exception>
 #include <numeric>
 #include <random>

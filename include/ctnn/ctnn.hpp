@@ -43,7 +43,7 @@
 #include "parallel/thread_pool.hpp"
 #include "train/epoch_stats.hpp"
 #include "train/fit.hpp"
-#include "train/fit_levenberg_marquardt.hpp"
+#include "train/fit_full_batch.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/svg_plot.hpp"

@@ -3,6 +3,7 @@
 //   - On a 3-class problem (4-12-3 softmax, 150 samples), 15 steps take the loss from 1.43 to
 //     below 1e-3, every step lowering it; 375 Adam steps (25 per Hessian-free step: more
 //     gradients than the products CG used) stay above that.
+//   - fit_hessian_free runs one step per epoch, with the validation loss after it.
 //   - At a zero gradient the step reports convergence and leaves the parameters alone.
 //   - Contracts; no allocation in step (this binary replaces operator new).
 
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstddef>
 #include <ctnn/ctnn.hpp>
+#include <span>
 #include <vector>
 
 #include "../support/counting_new.hpp"
@@ -66,6 +68,25 @@ TEST_CASE_TEMPLATE("Hessian-free steps drive a classifier's loss below 1e-3 in 1
     adam.step(q, g, 0.01);
   }
   CHECK(ctnn::loss_batch(q, ctnn::softmax_cross_entropy{}, d.x, d.t, ws) > 1e-3);
+}
+
+TEST_CASE("fit_hessian_free: one step per epoch on the training set, the validation loss after it") {
+  const three_classes d;
+  ctnn::parameters<net, double> p;
+  ctnn::initialize(p, 3);
+  ctnn::hessian_free<net, double> hf;
+  const ctnn::labelled_data<double> train{std::span<const double>(d.x.data(), 120 * 4),
+                                          std::span<const double>(d.t.data(), 120 * 3)};
+  const ctnn::labelled_data<double> val{std::span<const double>(d.x.data() + 120 * 4, 30 * 4),
+                                        std::span<const double>(d.t.data() + 120 * 3, 30 * 3)};
+  ctnn::full_batch_fit_options o;
+  o.epochs = 5;
+  o.output = nullptr;
+  const auto r = ctnn::fit_hessian_free(p, hf, ctnn::softmax_cross_entropy{}, train, val, o);
+  REQUIRE(r.history.size() == 5);
+  for (std::size_t k = 1; k < 5; ++k) CHECK(r.history[k].train_loss < r.history[k - 1].train_loss);
+  CHECK(r.history.back().validation_loss < r.history.front().validation_loss);
+  CHECK(r.steps == 5);
 }
 
 TEST_CASE("at a zero gradient a Hessian-free step reports convergence; contracts; no allocation") {

@@ -15,7 +15,7 @@
 #include <cmath>
 #include <cstddef>
 #include <ctnn/ctnn.hpp>
-#include <ctnn/train/fit_levenberg_marquardt.hpp>
+#include <ctnn/train/fit_full_batch.hpp>
 #include <memory>
 #include <sstream>
 #include <vector>
