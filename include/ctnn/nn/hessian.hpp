@@ -78,9 +78,10 @@ namespace detail {
 // values and parameters without tangents, applies Jᵀ to it.
 template <class Program, class G, class T, std::size_t Tile>
 struct loss_tangents_hook {
-  dual<T>* ws;      // the workspace's buffers (the tile's b.ws, writable)
-  T* saved;         // loss slot L's prediction at 2·Tile·offset[L], its logits Tile·width after
-  std::size_t n;    // samples in the tile
+  dual<T>* ws;          // the workspace's buffers (the tile's b.ws, writable)
+  std::size_t ws_size;  // their count
+  T* saved;             // loss slot L's prediction at 2·Tile·offset[L], its logits Tile·width after
+  std::size_t n;        // samples in the tile
 
   static constexpr std::array<std::size_t, G::target_count + 1> offset = [] {
     std::array<std::size_t, G::target_count + 1> o{};
@@ -88,12 +89,17 @@ struct loss_tangents_hook {
     return o;
   }();
 
+  // f(values, their saved tangents, count) for the prediction and the logits of loss K; a loss
+  // that reads a graph input directly (no tangent, not in the workspace) is skipped.
   template <std::size_t K, class B>
   constexpr void for_each_input(const B& b, auto&& f) const {
     constexpr std::size_t L = G::loss_slot[K];
     constexpr std::size_t w = G::target_sizes[L];
-    f(ws + (Program::template prediction<K, dual<T>>(b) - b.ws), saved + offset[L], n * w);
-    f(ws + (Program::template logits<K, dual<T>>(b) - b.ws), saved + offset[L] + Tile * w, n * w);
+    const auto at = [&](const dual<T>* v, T* keep) {
+      if (v >= b.ws && v < b.ws + ws_size) f(ws + (v - b.ws), keep, n * w);
+    };
+    at(Program::template prediction<K, dual<T>>(b), saved + offset[L]);
+    at(Program::template logits<K, dual<T>>(b), saved + offset[L] + Tile * w);
   }
   template <std::size_t K, class B>
   constexpr void save(const B& b) const {
@@ -164,7 +170,8 @@ constexpr T curvature_vector_rows(const T* p, const T* u, const pass_data<G, T, 
       // J·u at every loss's inputs is in the tangents now: keep it, then run the backward pass
       // on values and parameters without tangents, the losses' inputs getting theirs back for
       // their own step (loss_tangents_hook).
-      const loss_tangents_hook<program, G, T, Tile> hook{hws.buffers.data(), hws.loss_tangents.data(), m};
+      const loss_tangents_hook<program, G, T, Tile> hook{hws.buffers.data(), hws.buffers.size(),
+                                                         hws.loss_tangents.data(), m};
       [&]<std::size_t... L>(std::index_sequence<L...>) {
         (hook.template save<G::loss_index[L]>(b), ...);
       }(std::make_index_sequence<G::target_count>{});

@@ -30,22 +30,29 @@ namespace detail {
 
 // Around the squared-error loss's step: its prediction becomes e_o (and its target is 0), so the
 // step seeds δy = e_o; the prediction is put back after it.
+// (A net whose output is its input has J = 0, and its prediction is not in the workspace.)
 template <class Program, class T>
 struct unit_seed_hook {
   T* ws;                       // the workspace's buffers (writable)
+  std::size_t ws_size;         // their count
   T* saved;                    // room for the prediction
   std::size_t width, output;   // the output's width, and o
 
   template <std::size_t K, class B>
+  constexpr T* prediction(const B& b) const {
+    const T* y = Program::template prediction<K, T>(b);
+    return y >= b.ws && y < b.ws + ws_size ? ws + (y - b.ws) : nullptr;
+  }
+  template <std::size_t K, class B>
   constexpr void before(const B& b) const {
-    T* y = ws + (Program::template prediction<K, T>(b) - b.ws);
-    for (std::size_t i = 0; i < width; ++i) saved[i] = y[i], y[i] = T(i == output);
+    if (T* y = prediction<K>(b))
+      for (std::size_t i = 0; i < width; ++i) saved[i] = y[i], y[i] = T(i == output);
   }
   template <std::size_t K, class B>
   constexpr void after(const B& b) const {
-    T* y = ws + (Program::template prediction<K, T>(b) - b.ws);
+    T* y = prediction<K>(b);
     const T* delta = Program::template loss_adjoint<K, T>(b);
-    if (delta != nullptr && y < delta + width && delta < y + width) return;  // δ's memory now
+    if (y == nullptr || (delta != nullptr && y < delta + width && delta < y + width)) return;  // δ's now
     for (std::size_t i = 0; i < width; ++i) y[i] = saved[i];
   }
 };
@@ -78,7 +85,8 @@ constexpr void jacobian_rows(const T* p, const std::array<const T*, Net::input_c
     T* row = J + o * P;
     zero_unreached_blocks<G>(row);
     program::template backward<Arch, T>(b, T(1), exec::gradient_store<T>{row}, false,
-                                        unit_seed_hook<program, T>{ws.data(), saved.data(), width, o});
+                                        unit_seed_hook<program, T>{ws.data(), ws.buffers.size(), saved.data(),
+                                                                   width, o});
   }
 }
 
