@@ -212,9 +212,11 @@ def strip_plt(t):
 allocators = re.compile(r"^(operator new(\[\])?\(|malloc$|calloc$|realloc$|aligned_alloc$|posix_memalign$|__libc_malloc$)")
 
 # The contract checks of the batch passes (detail/contract.hpp): a few compares on every call and,
-# when a buffer does not fit, a message built in a std::string and a thrown ctnn::contract_error.
+# when a buffer does not fit, a message built in a std::string (out of line: rows_mismatch, ...)
+# and a thrown ctnn::contract_error.
 # That error path is the one place where ctnn allocates; it is summarised apart from the hot path.
-contract_check = re.compile(r"^ctnn::detail::(require_rows|require_batch|samples_in|contract_failed)\(")
+contract_check = re.compile(r"^ctnn::detail::(require_rows|require_batch|samples_in|contract_failed|"
+                            r"rows_mismatch|numbered_rows_mismatch|not_whole_samples|empty_batch)\(")
 
 def is_simd_packed(mnemonic, operands):
     if not re.search(r"%[xyz]mm", operands):
@@ -240,6 +242,10 @@ for key in selected:
     if entry not in functions:
         # A C++ function by its name without the parameter list (one overload, or say which).
         matches = [f for f in order if re.sub(r"\(.*", "", f) == entry]
+        # GCC's clones of one function (its .cold part, say) are not other overloads.
+        originals = [f for f in matches if "[clone" not in f]
+        if originals:
+            matches = originals
         if len(matches) > 1:
             print(f"asm.sh: {entry} names {len(matches)} functions; give one of them in full:",
                   file=sys.stderr)

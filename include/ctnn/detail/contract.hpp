@@ -19,13 +19,13 @@ namespace detail {
   throw contract_error(std::string("ctnn::") + where + ": " + what);
 }
 
-constexpr void require_batch(const char* where, std::size_t samples) {
-  if (samples == 0) contract_failed(where, "the batch is empty (0 samples); pass at least one sample");
+// The messages of the checks below, built out of line (cold, never inlined): inlined into a
+// caller whose buffer sizes GCC 12 can see, the string concatenations drew -Warray-bounds false
+// positives (a memcpy "out of the bounds" of a std::string temporary) on paths that never run,
+// and the caller's hot path carried the allocating code of its error path.
+[[noreturn, gnu::cold, gnu::noinline]] inline void empty_batch(const char* where) {
+  contract_failed(where, "the batch is empty (0 samples); pass at least one sample");
 }
-
-// The messages of the size checks below, built out of line: inlined into a caller whose buffer
-// sizes GCC 12 can see, the string concatenations drew -Warray-bounds false positives (a memcpy
-// "out of the bounds" of a std::string temporary) on paths that never run.
 [[noreturn, gnu::cold, gnu::noinline]] inline void rows_mismatch(const char* where, const char* buffer,
                                                                   std::size_t values, std::size_t samples,
                                                                   std::size_t width) {
@@ -44,6 +44,10 @@ constexpr void require_batch(const char* where, std::size_t samples) {
                                                                       std::size_t values, std::size_t width) {
   contract_failed(where, std::string(buffer) + " holds " + std::to_string(values) +
                              " values, which is not a whole number of samples of width " + std::to_string(width));
+}
+
+constexpr void require_batch(const char* where, std::size_t samples) {
+  if (samples == 0) empty_batch(where);
 }
 
 // `values` must be exactly `samples` rows of `width` values each.
