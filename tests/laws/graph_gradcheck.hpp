@@ -11,7 +11,7 @@
 // (ctnn::loss_and_gradient[_batch], with ∇ₓ of every input) against Richardson-extrapolated
 // central differences of the objective computed IN DOUBLE (ctnn::loss_batch on
 // ctnn::parameters<Net, double>), with the tolerances, floors and kink rule documented there. The
-// graph is kinked when any node applies relu, leaky_relu or elu.
+// graph is kinked when any node applies relu, leaky_relu or elu, or is a max_pool2d.
 //
 // The law's problem has one input buffer: the graph's inputs are laid out side by side per sample
 // (row s holds sample s of input 0, then of input 1, ...), so a report's "input x[sample s][i]"
@@ -42,6 +42,7 @@ constexpr bool graph_has_kinks() {
   return []<class... N>(ctnn::core::list<N...>) {
     return ([]<class M>() {
       if constexpr (requires { typename M::function; }) return is_kinked<typename M::function>::value;
+      else if constexpr (requires { M::op_name; }) return M::op_name == "max_pool2d";  // argmax switches
       else return false;
     }.template operator()<N>() || ...);
   }(typename Net::nodes{});

@@ -4,7 +4,8 @@
 //   He/Kaiming     bound = √(6 / in)           for the ReLU family (relu, leaky_relu, elu, gelu,
 //                                              swish, mish: `he_initialization = true`)
 // chosen per dense layer by the activation that reads it (a shared layer once, by its first
-// node); biases start at 0. The generator is ctnn's own, so a seed gives the same weights with
+// node); biases start at 0. Other ops with a weight block say their fans (fan_in, fan_out: for
+// op::conv2d, C·KH·KW and Out·KH·KW, PyTorch's) and get the same bounds, after the dense layers. The generator is ctnn's own, so a seed gives the same weights with
 // every compiler and standard library, and it runs in constant evaluation too.
 
 #include <cstdint>
@@ -27,6 +28,12 @@ template <class A>
 constexpr bool rectifier_like() {
   return requires { requires bool(A::he_initialization); };
 }
+template <class N>
+concept fan_initialized = requires {
+  N::fan_in;
+  N::fan_out;
+};
+
 }  // namespace detail
 
 template <class Net, class T>
@@ -50,6 +57,31 @@ constexpr void initialize(parameters<Net, T>& p, std::uint64_t seed,
         }(),
         ...);
   }(std::make_index_sequence<layers::count>{});
+  // Ops with fans: their first block (the weights) from the same rule, the second (a bias) 0.
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (
+        [&] {
+          using N = typename Net::template node_at<K>;
+          if constexpr (detail::fan_initialized<N>) {
+            if (Net::layout::first_record[Net::block_of(K, 0)] != Net::table::record_begin[K])
+              return;  // a shared block, set by its first node
+            using blocks = core::parameters_of<N>;
+            const bool he = scheme == init_scheme::he_uniform ||
+                            (scheme == init_scheme::automatic &&
+                             detail::rectifier_like<detail::activation_after_t<Net, K>>());
+            const double bound = he ? math::sqrt(6.0 / double(N::fan_in))
+                                    : math::sqrt(6.0 / double(N::fan_in + N::fan_out));
+            const std::size_t w = Net::parameter_offset(K, 0);
+            for (std::size_t i = 0; i < core::at_t<blocks, 0>::shape::size; ++i)
+              p[w + i] = static_cast<T>(rng.uniform(-bound, bound));
+            if constexpr (blocks::size > 1) {
+              const std::size_t b = Net::parameter_offset(K, 1);
+              for (std::size_t i = 0; i < core::at_t<blocks, 1>::shape::size; ++i) p[b + i] = T(0);
+            }
+          }
+        }(),
+        ...);
+  }(std::make_index_sequence<Net::node_count>{});
 }
 
 }  // namespace ctnn

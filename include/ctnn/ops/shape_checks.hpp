@@ -123,4 +123,42 @@ struct loss_on {
   };
 };
 
+// Convolution and pooling (ops/window.hpp): an image input, and a window that fits.
+template <class Node>
+struct window_of {
+  template <class Input, class InputShape>
+  struct takes {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: convolution and pooling nodes take an image of shape "
+                        "<channels, height, width> (rank 3); reshape a vector first with "
+                        "op::reshape<x, ctnn::shape<c, h, w>> (see window_of<node>::takes<node, "
+                        "shape> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <std::size_t PaddedHeight, std::size_t PaddedWidth>
+  struct padded_input_is {
+    template <std::size_t SpanHeight, std::size_t SpanWidth>
+    struct kernel_spans {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: the window does not fit: its span dilation*(kernel-1)+1 must be "
+                          "at most the input's height and width plus twice the padding, and "
+                          "kernel, stride and dilation must be at least 1 (see window_of<node>::"
+                          "padded_input_is<height + 2*padding, width + 2*padding>::kernel_spans<"
+                          "height, width> in the lines around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+  template <bool Ok>
+  struct options_are_window_options {
+    static_assert(Ok, "ctnn: the options after a window node's input are op::stride<...>, "
+                      "op::padding<...>, op::dilation<...> (and op::no_bias for conv2d); see "
+                      "window_of<node> in the lines around this error");
+    static constexpr bool ok = true;
+  };
+};
+
 }  // namespace ctnn::shape_error

@@ -1,0 +1,274 @@
+#pragma once
+// op::conv2d<"name", Out, op::kernel<KH, KW>, x, options...>: a 2-D convolution (PyTorch's
+// nn.Conv2d, a cross-correlation) of an image x of shape C × H × W into Out channels:
+//
+//   y[o, i, j] = b[o] + Σ_{c, p, q} W[o, c, p, q] · x[c, i·sh + p·dh − ph, j·sw + q·dw − pw]
+//
+// with taps that fall in the padding reading 0. Options (ops/window.hpp): op::stride<..>,
+// op::padding<..>, op::dilation<..>, op::no_bias. W is "name.weight" of shape Out × C × KH × KW
+// and b "name.bias" (Out): PyTorch's layout, so safetensors files round-trip with nn.Conv2d. Two
+// conv2d nodes with one name share W and b.
+//
+//   forward   y = W ⋆ x + b
+//   vjp       δx = Wᵀ ⋆ δy (the transposed convolution),  ∂W = δy ⋆ x,  ∂b = Σ δy
+//   jvp       ẏ = W ⋆ ẋ + Ẇ ⋆ x + ḃ
+//
+// Values are channels first (C × H × W, the shape's order): an output channel's plane is
+// contiguous, so a block of output rows of one channel is one row of a matrix product. The
+// lowering gathers the input under the kernel for a block of output rows (a patch matrix of
+// C·KH·KW rows, "im2col", at most 64 kB, on the stack) and runs the register-blocked product
+// kernel of simd/affine.hpp over it: W (Out × C·KH·KW) times the patches, SIMD along the output
+// row. The input adjoint is the patches' adjoint Wᵀδy scattered back; ∂W is δy times the patches
+// transposed. Nothing is allocated; the scratch is per block of rows, so any image size runs.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+
+#include "../core/list.hpp"
+#include "../core/name.hpp"
+#include "../core/op.hpp"
+#include "../simd/affine.hpp"
+#include "../simd/pack.hpp"
+#include "../simd/sink.hpp"
+#include "shape_checks.hpp"
+#include "structure.hpp"
+#include "window.hpp"
+
+namespace ctnn::op {
+
+namespace detail {
+
+template <class Kernel>
+inline constexpr bool is_kernel = is_option<op::kernel, Kernel>;
+
+// The patch matrix of a block of Rows output rows from oh0 on, one row per kernel tap (c, p, q)
+// and one column per output position: by_tap[tap·Rows·OW + r·OW + j] (for the forward product
+// and the input adjoint), or transposed, by_position[(r·OW + j)·taps + tap] (for ∂W).
+template <class G, std::size_t Rows, bool Transposed, class T>
+constexpr void gather_patches(const T* x, std::size_t oh0, T* patches) {
+  constexpr std::size_t taps = G::channels * G::kernel_height * G::kernel_width;
+  constexpr std::size_t width = Rows * G::out_width;
+  for (std::size_t c = 0; c < G::channels; ++c)
+    for (std::size_t p = 0; p < G::kernel_height; ++p)
+      for (std::size_t q = 0; q < G::kernel_width; ++q) {
+        const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const std::size_t ih = G::row_of(oh0 + r, p);
+          const T* row = x + c * G::plane + (ih == G::outside ? 0 : ih * G::width);
+          for (std::size_t j = 0; j < G::out_width; ++j) {
+            const std::size_t iw = G::column_of(j, q);
+            const T v = ih == G::outside || iw == G::outside ? T(0) : row[iw];
+            if constexpr (Transposed) patches[(r * G::out_width + j) * taps + tap] = v;
+            else patches[tap * width + r * G::out_width + j] = v;
+          }
+        }
+      }
+}
+
+// The adjoint of gather_patches (untransposed): each patch value's adjoint added to the input
+// position it was read from.
+template <class G, std::size_t Rows, class T>
+constexpr void scatter_patches(const T* patches, std::size_t oh0, T* x) {
+  constexpr std::size_t width = Rows * G::out_width;
+  for (std::size_t c = 0; c < G::channels; ++c)
+    for (std::size_t p = 0; p < G::kernel_height; ++p)
+      for (std::size_t q = 0; q < G::kernel_width; ++q) {
+        const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const std::size_t ih = G::row_of(oh0 + r, p);
+          if (ih == G::outside) continue;
+          T* row = x + c * G::plane + ih * G::width;
+          for (std::size_t j = 0; j < G::out_width; ++j) {
+            const std::size_t iw = G::column_of(j, q);
+            if (iw != G::outside) row[iw] += patches[tap * width + r * G::out_width + j];
+          }
+        }
+      }
+}
+
+}  // namespace detail
+
+template <name Name, std::size_t Out, class Kernel, class X, class... Options>
+struct conv2d {
+  static_assert(detail::is_kernel<Kernel>,
+                "ctnn: op::conv2d<name, out_channels, op::kernel<h, w>, input, options...>: the "
+                "third argument is the kernel's size, op::kernel<...>");
+  using input_shape = core::shape_of<X>;
+  using geometry = detail::window_geometry<input_shape, detail::default_stride::one, Kernel, Options...>;
+  static_assert(shape_error::window_of<conv2d>::template takes<X, input_shape>::template check<
+                input_shape::rank == 3>::ok);
+  static_assert(shape_error::window_of<conv2d>::template padded_input_is<
+                geometry::padded_height, geometry::padded_width>::template kernel_spans<
+                geometry::span_height, geometry::span_width>::template check<geometry::fits>::ok);
+  static_assert(shape_error::window_of<conv2d>::template options_are_window_options<
+                (detail::is_window_option<Options> && ...)>::ok);
+  static_assert(Out > 0, "ctnn: a conv2d node needs at least one output channel");
+
+  static constexpr bool has_bias = !(std::is_same_v<Options, no_bias> || ...);
+  static constexpr std::size_t channels = geometry::channels;
+  static constexpr std::size_t out_channels = Out;
+  static constexpr std::size_t taps = channels * geometry::kernel_height * geometry::kernel_width;
+  static constexpr std::size_t in_size = geometry::in_size;
+  static constexpr std::size_t plane = geometry::out_plane;  // one output channel
+  static constexpr std::size_t size = Out * plane;
+  // He/Xavier initialisation (nn/init.hpp) reads these, as for a dense layer.
+  static constexpr std::size_t fan_in = taps;
+  static constexpr std::size_t fan_out = Out * geometry::kernel_height * geometry::kernel_width;
+
+  using inputs = core::list<X>;
+  using shape = ctnn::shape<Out, geometry::out_height, geometry::out_width>;
+  using weight_block = core::parameter<Name, "weight",
+                                       ctnn::shape<Out, channels, geometry::kernel_height,
+                                                   geometry::kernel_width>>;
+  using parameters =
+      std::conditional_t<has_bias,
+                         core::list<weight_block, core::parameter<Name, "bias", ctnn::shape<Out>>>,
+                         core::list<weight_block>>;
+  static constexpr std::size_t parameter_blocks = has_bias ? 2 : 1;
+
+  static constexpr auto label = Name;
+  static constexpr std::string_view op_name = "conv2d";
+  struct notation {
+    static constexpr std::string_view value = has_bias ? "{p0} ⋆ {x0} + {p1}" : "{p0} ⋆ {x0}";
+    static constexpr std::string_view adjoint[1] = {"{p0}ᵀ ⋆ {dy}"};
+    static constexpr std::string_view gradient[2] = {"{dy} ⋆ {x0}", "Σ {dy}"};
+  };
+  static constexpr std::string_view spelling =
+      has_bias ? "ctnn::op::conv2d<\"{label}\", {n0}, ctnn::op::kernel<{n1}, {n2}>, {in0}, "
+                 "ctnn::op::stride<{n3}, {n4}>, ctnn::op::padding<{n5}, {n6}>, "
+                 "ctnn::op::dilation<{n7}, {n8}>>"
+               : "ctnn::op::conv2d<\"{label}\", {n0}, ctnn::op::kernel<{n1}, {n2}>, {in0}, "
+                 "ctnn::op::stride<{n3}, {n4}>, ctnn::op::padding<{n5}, {n6}>, "
+                 "ctnn::op::dilation<{n7}, {n8}>, ctnn::op::no_bias>";
+  static constexpr std::array<std::size_t, 9> signature_numbers{
+      Out,                    geometry::kernel[0],  geometry::kernel[1],
+      geometry::stride[0],    geometry::stride[1],  geometry::padding[0],
+      geometry::padding[1],   geometry::dilation[0], geometry::dilation[1]};
+  template <std::size_t K>
+  static constexpr bool absorbs_input = true;  // δx goes through its sink, once per value
+  static constexpr bool vjp_reads_output = false;
+  static constexpr std::size_t forward_flops = 2 * Out * taps * plane + (has_bias ? size : 0);
+  static constexpr std::size_t vjp_flops = 2 * Out * taps * plane + (has_bias ? size : 0);
+  static constexpr std::size_t input_vjp_flops = 2 * Out * taps * plane;
+
+  // Output rows per block: as many as keep one patch matrix within 64 kB.
+  template <class T>
+  static constexpr std::size_t block_rows =
+      std::clamp<std::size_t>(65536 / sizeof(T) / (taps * geometry::out_width), 1,
+                              geometry::out_height);
+
+  template <class Arch, class T>
+  static constexpr void forward(const core::forward_args<T, 1, parameter_blocks>& a) {
+    convolve<Arch>(a.in[0], a.param[0], has_bias ? a.param[parameter_blocks - 1] : nullptr,
+                   a.out, a.n, false);
+  }
+
+  template <class Arch, class A>
+  static constexpr void vjp(const A& a) {
+    using T = std::remove_cvref_t<decltype(*a.dout)>;
+    constexpr std::size_t R = block_rows<T>, full_end = geometry::out_height / R * R;
+    const T* w = a.param[0];
+    const auto& dx = std::get<0>(a.din);
+    // δx first: it reads W, which an optimizer's update sink may change once ∂W is handed over.
+    if constexpr (!simd::never_active<std::remove_cvref_t<decltype(dx)>>())
+      if (dx.active())
+        for (std::size_t s = 0; s < a.n; ++s) {
+          std::array<T, in_size> sums{};
+          const T* dy = a.dout + s * size;
+          for (std::size_t oh = 0; oh < full_end; oh += R)
+            input_adjoint_rows<R, Arch>(w, dy, oh, sums.data());
+          if constexpr (full_end < geometry::out_height)
+            input_adjoint_rows<geometry::out_height - full_end, Arch>(w, dy, full_end, sums.data());
+          detail::put_row<Arch, T>(sums.data(), in_size, dx, s * in_size);
+        }
+
+    std::array<T, Out * taps> dw;
+    for (std::size_t i = 0; i < Out * taps; ++i)
+      dw[i] = a.accumulate[0] ? a.g_in[a.param_offset[0] + i] : T(0);
+    for (std::size_t s = 0; s < a.n; ++s) {
+      const T* x = a.in[0] + s * in_size;
+      const T* dy = a.dout + s * size;
+      for (std::size_t oh = 0; oh < full_end; oh += R) weight_gradient_rows<R, Arch>(x, dy, oh, dw.data());
+      if constexpr (full_end < geometry::out_height)
+        weight_gradient_rows<geometry::out_height - full_end, Arch>(x, dy, full_end, dw.data());
+    }
+    detail::put_row<Arch, T>(dw.data(), Out * taps, a.gradient, a.param_offset[0]);
+    if constexpr (has_bias) {
+      std::array<T, Out> db;
+      for (std::size_t o = 0; o < Out; ++o) {
+        T sum = a.accumulate[1] ? a.g_in[a.param_offset[1] + o] : T(0);
+        for (std::size_t s = 0; s < a.n; ++s)
+          for (std::size_t i = 0; i < plane; ++i) sum += a.dout[s * size + o * plane + i];
+        db[o] = sum;
+      }
+      detail::put_row<Arch, T>(db.data(), Out, a.gradient, a.param_offset[1]);
+    }
+  }
+
+  template <class Arch, class T>
+  static constexpr void jvp(const core::jvp_args<T, 1, parameter_blocks>& a) {
+    convolve<Arch>(a.tin[0], a.param[0], has_bias ? a.tparam[parameter_blocks - 1] : nullptr,
+                   a.tout, a.n, false);
+    convolve<Arch>(a.in[0], a.tparam[0], static_cast<const T*>(nullptr), a.tout, a.n, true);
+  }
+
+  // y (+)= W ⋆ x (+ b): block by block of output rows, a patch matrix and one product each.
+  template <class Arch, class T>
+  static constexpr void convolve(const T* x, const T* w, const T* b, T* y, std::size_t n,
+                                 bool accumulate) {
+    constexpr std::size_t R = block_rows<T>, full_end = geometry::out_height / R * R;
+    for (std::size_t s = 0; s < n; ++s) {
+      const T* xs = x + s * in_size;
+      T* ys = y + s * size;
+      for (std::size_t o = 0; o < Out; ++o) {
+        const T start = b ? b[o] : T(0);
+        for (std::size_t i = 0; i < plane; ++i) ys[o * plane + i] = accumulate ? ys[o * plane + i] + start : start;
+      }
+      for (std::size_t oh = 0; oh < full_end; oh += R) forward_rows<R, Arch>(xs, w, ys, oh);
+      if constexpr (full_end < geometry::out_height)
+        forward_rows<geometry::out_height - full_end, Arch>(xs, w, ys, full_end);
+    }
+  }
+
+ private:
+  // Output rows oh0 .. oh0 + Rows − 1 of every channel: y += W · patches.
+  template <std::size_t Rows, class Arch, class T>
+  static constexpr void forward_rows(const T* x, const T* w, T* y, std::size_t oh0) {
+    constexpr std::size_t width = Rows * geometry::out_width;
+    std::array<T, taps * width> patches;
+    detail::gather_patches<geometry, Rows, false>(x, oh0, patches.data());
+    simd::detail::broadcast_columns<Out, width, Arch>(w, taps, 1, patches.data(), width, taps, y,
+                                                      simd::store_sink<T>{y},
+                                                      oh0 * geometry::out_width, plane, true);
+  }
+
+  // The patches' adjoint Wᵀ δy for rows oh0 .., added to the input positions they came from.
+  template <std::size_t Rows, class Arch, class T>
+  static constexpr void input_adjoint_rows(const T* w, const T* dy, std::size_t oh0, T* dx) {
+    constexpr std::size_t width = Rows * geometry::out_width;
+    std::array<T, taps * width> patches;
+    const T* no_sums = nullptr;
+    simd::detail::broadcast_columns<taps, width, Arch>(w, 1, taps, dy + oh0 * geometry::out_width,
+                                                       plane, Out, no_sums,
+                                                       simd::store_sink<T>{patches.data()}, 0,
+                                                       width, false);
+    detail::scatter_patches<geometry, Rows>(patches.data(), oh0, dx);
+  }
+
+  // ∂W += δy (rows oh0 ..) · patchesᵀ.
+  template <std::size_t Rows, class Arch, class T>
+  static constexpr void weight_gradient_rows(const T* x, const T* dy, std::size_t oh0, T* dw) {
+    constexpr std::size_t width = Rows * geometry::out_width;
+    std::array<T, width * taps> patches;
+    detail::gather_patches<geometry, Rows, true>(x, oh0, patches.data());
+    simd::detail::broadcast_columns<Out, taps, Arch>(dy + oh0 * geometry::out_width, plane, 1,
+                                                     patches.data(), taps, width, dw,
+                                                     simd::store_sink<T>{dw}, 0, taps, true);
+  }
+};
+
+}  // namespace ctnn::op
