@@ -16,10 +16,10 @@
 // Values are channels first (C × H × W, the shape's order): an output channel's plane is
 // contiguous, so a block of output rows of one channel is one row of a matrix product. The
 // lowering gathers the input under the kernel for a block of output rows (a patch matrix of
-// C·KH·KW rows, "im2col", at most 64 kB, on the stack) and runs the register-blocked product
-// kernel of simd/affine.hpp over it: W (Out × C·KH·KW) times the patches, SIMD along the output
+// C·KH·KW rows, "im2col", at most 128 kB, on the stack) and runs the register-blocked product
+// kernels of simd/affine.hpp over it: W (Out × C·KH·KW) times the patches, SIMD along the output
 // row. The input adjoint is the patches' adjoint Wᵀδy scattered back; ∂W is δy times the patches
-// transposed. Nothing is allocated; the scratch is per block of rows, so any image size runs.
+// transposed, as dot products along the output positions. Nothing is allocated; the scratch is per block of rows, so any image size runs.
 
 #include <algorithm>
 #include <array>
@@ -45,49 +45,97 @@ namespace detail {
 template <class Kernel>
 inline constexpr bool is_kernel = is_option<op::kernel, Kernel>;
 
-// The patch matrix of a block of Rows output rows from oh0 on, one row per kernel tap (c, p, q)
-// and one column per output position: by_tap[tap·Rows·OW + r·OW + j] (for the forward product
-// and the input adjoint), or transposed, by_position[(r·OW + j)·taps + tap] (for ∂W).
-template <class G, std::size_t Rows, bool Transposed, class T>
+// Output columns j whose kernel tap q reads inside the input: [first, end) (the others read
+// padding). Column j reads input column j·sw + q·dw − pw.
+template <class G>
+struct tap_columns {
+  static constexpr auto first = [] {
+    std::array<std::size_t, G::kernel_width> f{};
+    for (std::size_t q = 0; q < G::kernel_width; ++q) {
+      f[q] = G::out_width;
+      for (std::size_t j = G::out_width; j-- > 0;)
+        if (G::column_of(j, q) != G::outside) f[q] = j;
+    }
+    return f;
+  }();
+  static constexpr auto end = [] {
+    std::array<std::size_t, G::kernel_width> e{};
+    for (std::size_t q = 0; q < G::kernel_width; ++q)
+      for (std::size_t j = 0; j < G::out_width; ++j)
+        if (G::column_of(j, q) != G::outside) e[q] = j + 1;
+    return e;
+  }();
+};
+
+// The patch matrix of a block of Rows output rows from oh0 on: one row per kernel tap (c, p, q),
+// one column per output position, patches[tap·Rows·OW + r·OW + j]. Each (tap, output row) is a
+// run of input values (contiguous at stride 1) between zeros for the padding.
+template <class G, std::size_t Rows, class T>
 constexpr void gather_patches(const T* x, std::size_t oh0, T* patches) {
-  constexpr std::size_t taps = G::channels * G::kernel_height * G::kernel_width;
   constexpr std::size_t width = Rows * G::out_width;
+  using columns = tap_columns<G>;
   for (std::size_t c = 0; c < G::channels; ++c)
     for (std::size_t p = 0; p < G::kernel_height; ++p)
-      for (std::size_t q = 0; q < G::kernel_width; ++q) {
-        const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
-        for (std::size_t r = 0; r < Rows; ++r) {
-          const std::size_t ih = G::row_of(oh0 + r, p);
-          const T* row = x + c * G::plane + (ih == G::outside ? 0 : ih * G::width);
-          for (std::size_t j = 0; j < G::out_width; ++j) {
-            const std::size_t iw = G::column_of(j, q);
-            const T v = ih == G::outside || iw == G::outside ? T(0) : row[iw];
-            if constexpr (Transposed) patches[(r * G::out_width + j) * taps + tap] = v;
-            else patches[tap * width + r * G::out_width + j] = v;
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const std::size_t ih = G::row_of(oh0 + r, p);
+        for (std::size_t q = 0; q < G::kernel_width; ++q) {
+          const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
+          T* out = patches + tap * width + r * G::out_width;
+          if (ih == G::outside) {
+            for (std::size_t j = 0; j < G::out_width; ++j) out[j] = T(0);
+            continue;
           }
+          // j ≥ first[q], so the column j·sw + q·dw − pw is not negative
+          const T* row = x + c * G::plane + ih * G::width;
+          for (std::size_t j = 0; j < columns::first[q]; ++j) out[j] = T(0);
+          for (std::size_t j = columns::first[q]; j < columns::end[q]; ++j)
+            out[j] = row[j * G::stride[1] + q * G::dilation[1] - G::padding[1]];
+          for (std::size_t j = columns::end[q]; j < G::out_width; ++j) out[j] = T(0);
         }
       }
 }
 
-// The adjoint of gather_patches (untransposed): each patch value's adjoint added to the input
-// position it was read from.
+// The adjoint of gather_patches: each patch value's adjoint added to the input position it was
+// read from.
 template <class G, std::size_t Rows, class T>
 constexpr void scatter_patches(const T* patches, std::size_t oh0, T* x) {
   constexpr std::size_t width = Rows * G::out_width;
+  using columns = tap_columns<G>;
   for (std::size_t c = 0; c < G::channels; ++c)
     for (std::size_t p = 0; p < G::kernel_height; ++p)
-      for (std::size_t q = 0; q < G::kernel_width; ++q) {
-        const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
-        for (std::size_t r = 0; r < Rows; ++r) {
-          const std::size_t ih = G::row_of(oh0 + r, p);
-          if (ih == G::outside) continue;
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const std::size_t ih = G::row_of(oh0 + r, p);
+        if (ih == G::outside) continue;
+        for (std::size_t q = 0; q < G::kernel_width; ++q) {
+          const std::size_t tap = (c * G::kernel_height + p) * G::kernel_width + q;
+          const T* in = patches + tap * width + r * G::out_width;
           T* row = x + c * G::plane + ih * G::width;
-          for (std::size_t j = 0; j < G::out_width; ++j) {
-            const std::size_t iw = G::column_of(j, q);
-            if (iw != G::outside) row[iw] += patches[tap * width + r * G::out_width + j];
-          }
+          for (std::size_t j = columns::first[q]; j < columns::end[q]; ++j)
+            row[j * G::stride[1] + q * G::dilation[1] - G::padding[1]] += in[j];
         }
       }
+}
+
+// c[i·c_row + k] += Σ_j a[i·a_stride + j] · b[k·Width + j] for i < M, k < N: products of rows,
+// 4 × 4 dot products at a time on the register-blocked kernel of simd/affine.hpp.
+template <std::size_t M, std::size_t N, std::size_t Width, class Arch, class T>
+constexpr void add_row_products(const T* a, std::size_t a_stride, const T* b, T* c,
+                                std::size_t c_row) {
+  constexpr std::size_t B = 4, m_end = M / B * B, n_end = N / B * B;
+  const auto block = [&]<std::size_t BM, std::size_t BN>(std::size_t i, std::size_t k) {
+    T sums[BM][BN];
+    simd::detail::dot_block<BM, BN, Width, Arch>(b + k * Width, a + i * a_stride, a_stride, sums);
+    for (std::size_t u = 0; u < BM; ++u)
+      for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += sums[u][v];
+  };
+  for (std::size_t i = 0; i < m_end; i += B) {
+    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<B, B>(i, k);
+    if constexpr (n_end < N) block.template operator()<B, N - n_end>(i, n_end);
+  }
+  if constexpr (m_end < M) {
+    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<M - m_end, B>(m_end, k);
+    if constexpr (n_end < N) block.template operator()<M - m_end, N - n_end>(m_end, n_end);
+  }
 }
 
 }  // namespace detail
@@ -155,10 +203,13 @@ struct conv2d {
   static constexpr std::size_t vjp_flops = 2 * Out * taps * plane + (has_bias ? size : 0);
   static constexpr std::size_t input_vjp_flops = 2 * Out * taps * plane;
 
-  // Output rows per block: as many as keep one patch matrix within 64 kB.
+  // Output rows per block: as many as keep one patch matrix within 128 kB (L2; the product
+  // kernel keeps its slice of it in L1). Wide blocks make long SIMD rows: a second conv of 400
+  // taps and 8 × 8 outputs takes one block of 64 columns (4 AVX-512 packs of float), not blocks
+  // of 40 and 24 columns that end in part packs.
   template <class T>
   static constexpr std::size_t block_rows =
-      std::clamp<std::size_t>(65536 / sizeof(T) / (taps * geometry::out_width), 1,
+      std::clamp<std::size_t>(131072 / sizeof(T) / (taps * geometry::out_width), 1,
                               geometry::out_height);
 
   template <class Arch, class T>
@@ -240,7 +291,7 @@ struct conv2d {
   static constexpr void forward_rows(const T* x, const T* w, T* y, std::size_t oh0) {
     constexpr std::size_t width = Rows * geometry::out_width;
     std::array<T, taps * width> patches;
-    detail::gather_patches<geometry, Rows, false>(x, oh0, patches.data());
+    detail::gather_patches<geometry, Rows>(x, oh0, patches.data());
     simd::detail::broadcast_columns<Out, width, Arch>(w, taps, 1, patches.data(), width, taps, y,
                                                       simd::store_sink<T>{y},
                                                       oh0 * geometry::out_width, plane, true);
@@ -259,15 +310,14 @@ struct conv2d {
     detail::scatter_patches<geometry, Rows>(patches.data(), oh0, dx);
   }
 
-  // ∂W += δy (rows oh0 ..) · patchesᵀ.
+  // ∂W += δy (rows oh0 ..) · patchesᵀ: dot products along the output positions.
   template <std::size_t Rows, class Arch, class T>
   static constexpr void weight_gradient_rows(const T* x, const T* dy, std::size_t oh0, T* dw) {
     constexpr std::size_t width = Rows * geometry::out_width;
-    std::array<T, width * taps> patches;
-    detail::gather_patches<geometry, Rows, true>(x, oh0, patches.data());
-    simd::detail::broadcast_columns<Out, taps, Arch>(dy + oh0 * geometry::out_width, plane, 1,
-                                                     patches.data(), taps, width, dw,
-                                                     simd::store_sink<T>{dw}, 0, taps, true);
+    std::array<T, taps * width> patches;
+    detail::gather_patches<geometry, Rows>(x, oh0, patches.data());
+    detail::add_row_products<Out, taps, width, Arch>(dy + oh0 * geometry::out_width, plane,
+                                                     patches.data(), dw, taps);
   }
 };
 

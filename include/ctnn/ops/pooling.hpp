@@ -99,14 +99,24 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
   static constexpr std::size_t forward_flops = size * base::window;
   static constexpr std::size_t vjp_flops = size * base::window;
 
-  // The input index of each window's first largest value, for one sample.
+  // The input index of the first largest value under window o, and that value.
   template <class T>
-  static constexpr std::array<std::size_t, size> winners(const T* x) {
-    std::array<std::size_t, size> at;
-    at.fill(std::size_t(-1));
-    base::each_tap([&](std::size_t o, std::size_t i) {
-      if (at[o] == std::size_t(-1) || x[i] > x[at[o]]) at[o] = i;
-    });
+  static constexpr std::size_t winner(const T* x, std::size_t o) {
+    using G = typename base::geometry;
+    const std::size_t c = o / G::out_plane, oh = o % G::out_plane / G::out_width,
+                      ow = o % G::out_width;
+    std::size_t at = std::size_t(-1);
+    T best = T(0);
+    for (std::size_t p = 0; p < G::kernel_height; ++p) {
+      const std::size_t ih = G::row_of(oh, p);
+      if (ih == G::outside) continue;
+      for (std::size_t q = 0; q < G::kernel_width; ++q) {
+        const std::size_t iw = G::column_of(ow, q);
+        if (iw == G::outside) continue;
+        const std::size_t i = c * G::plane + ih * G::width + iw;
+        if (at == std::size_t(-1) || x[i] > best) at = i, best = x[i];
+      }
+    }
     return at;
   }
 
@@ -114,8 +124,7 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s) {
       const T* x = a.in[0] + s * in_size;
-      const auto at = winners(x);
-      for (std::size_t o = 0; o < size; ++o) a.out[s * size + o] = x[at[o]];
+      for (std::size_t o = 0; o < size; ++o) a.out[s * size + o] = x[winner(x, o)];
     }
   }
 
@@ -125,19 +134,17 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
     const auto& dx = std::get<0>(a.din);
     if (!dx.active()) return;
     for (std::size_t s = 0; s < a.n; ++s) {
-      const auto at = winners(a.in[0] + s * in_size);
       std::array<T, in_size> sums{};
-      for (std::size_t o = 0; o < size; ++o) sums[at[o]] += a.dout[s * size + o];
+      for (std::size_t o = 0; o < size; ++o) sums[winner(a.in[0] + s * in_size, o)] += a.dout[s * size + o];
       detail::put_row<Arch, T>(sums.data(), in_size, dx, s * in_size);
     }
   }
 
   template <class Arch, class T>
   static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
-    for (std::size_t s = 0; s < a.n; ++s) {
-      const auto at = winners(a.in[0] + s * in_size);
-      for (std::size_t o = 0; o < size; ++o) a.tout[s * size + o] = a.tin[0][s * in_size + at[o]];
-    }
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t o = 0; o < size; ++o)
+        a.tout[s * size + o] = a.tin[0][s * in_size + winner(a.in[0] + s * in_size, o)];
   }
 };
 
