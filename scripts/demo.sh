@@ -4,7 +4,14 @@
 # with ctnn::fit, its progress, the test accuracy and throughput, and the learning curves in
 # build/fashion_mnist_curves.svg (next to the program). The last line is
 #   result: test_accuracy=<x> train_seconds=<s> samples_per_second=<n>
+# With --cnn first, the convolutional net instead (examples/fashion_cnn.cpp, two threads, curves
+# in build/fashion_cnn_curves.svg), with the same last line.
 set -euo pipefail
+example=fashion_mnist
+if [ "${1:-}" = "--cnn" ]; then
+  example=fashion_cnn
+  shift
+fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
@@ -16,6 +23,6 @@ else
   meson setup build --buildtype=release
 fi
 
-meson compile -C build fashion_mnist
+meson compile -C build "$example"
 # The curves go next to the build; a --plot given to this script comes later and wins.
-./build/examples/fashion_mnist --plot build/fashion_mnist_curves.svg "$@"
+"./build/examples/$example" --plot "build/${example}_curves.svg" "$@"
