@@ -20,7 +20,9 @@
 #include <ctnn/inspect/equations.hpp>
 #include <ctnn/nn/network.hpp>
 #include <ctnn/ops/arithmetic.hpp>
+#include <ctnn/ops/conv2d.hpp>
 #include <ctnn/ops/loss.hpp>
+#include <ctnn/ops/pooling.hpp>
 #include <ratio>
 #include <stdexcept>
 #include <string>
@@ -427,6 +429,38 @@ TEST_CASE("equations: a residual block, whose δ sums two contributions") {
       "  ∇ₓC = W¹ᵀ δ¹   [3]   (on request)",
   };
   CHECK(lines_of(equations<residual>().view()) == expected);
+}
+
+namespace small_cnn {
+namespace op = ctnn::op;
+using x = op::input<"x", 1, 6, 6>;
+using c = op::max_pool2d<op::relu<op::conv2d<"c1", 2, op::kernel<3>, x>>, op::kernel<2>>;
+using y = op::dense<"head", 3, op::flatten<c>>;
+using net = ctnn::graph<ctnn::outputs<y>>;
+}  // namespace small_cnn
+
+TEST_CASE("equations: a convolution, a pool and a flatten before the dense head") {
+  const std::vector<std::string> expected = {
+      "forward",
+      "  v₁ = c1.weight ⋆ x + c1.bias   [c1.weight: 2×1×3×3, c1.bias: 2, v₁: 32]",
+      "  v₂ = relu(v₁)",
+      "  v₃ = maxpool(v₂)   [8]",
+      "  v₄ = v₃ as [8]   [8]",
+      "  z¹ = W¹ v₄ + b¹   [W¹: 3×8, b¹: 3, z¹: 3]",
+      "  C = −⟨t, log softmax(z¹)⟩   (softmax_cross_entropy)",
+      "backward",
+      "  δ¹ = softmax(z¹) − t   (softmax_cross_entropy on logits, for Σt = 1)",
+      "  ∂W¹ = δ¹ v₄ᵀ   [3×8]",
+      "  ∂b¹ = δ¹   [3]",
+      "  δv₃ = W¹ᵀ δ¹   [8]",
+      "  δv₂ = δv₃ at each window's largest value   [32]",
+      "  δv₁ = relu'(v₁) ⊙ δv₂   (relu'(z) = [z > 0])",
+      "  ∂c1.weight = δv₁ ⋆ x   [2×1×3×3]",
+      "  ∂c1.bias = Σ δv₁   [2]",
+      "  ∇ₓC = c1.weightᵀ ⋆ δv₁   [36]   (on request)",
+  };
+  CHECK(lines_of(ctnn::inspect::equations<small_cnn::net, ctnn::softmax_cross_entropy>().view()) ==
+        expected);
 }
 
 TEST_CASE("equations: the run-time text equals the compile-time one") {

@@ -227,7 +227,9 @@ struct graph_writer {
           put_shape_note(out, u, true);
           put_target(out, R::target(e), R::mode[e]);
           with_node<G>(u, [&]<std::size_t U>() {
-            if constexpr (requires { typename node<U>::notation; }) {
+            // Only elementwise nodes are absorbed; views (flatten before a dense head) have a
+            // notation without adjoint patterns, and this walk instantiates every node.
+            if constexpr (requires { node<U>::notation::adjoint[0]; }) {
               if constexpr (identity_node<U>()) put_adjoint<G>(out, U);
               else put_pattern<G, U>(out, node<U>::notation::adjoint[0]);
               put_activation_note<U>(out);

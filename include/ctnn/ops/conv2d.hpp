@@ -142,16 +142,16 @@ constexpr void add_row_products(const T* a, std::size_t a_stride, const T* b, T*
 
 template <name Name, std::size_t Out, class Kernel, class X, class... Options>
 struct conv2d {
-  static_assert(detail::is_kernel<Kernel>,
-                "ctnn: op::conv2d<name, out_channels, op::kernel<h, w>, input, options...>: the "
-                "third argument is the kernel's size, op::kernel<...>");
-  using input_shape = core::shape_of<X>;
+  using input_shape = typename detail::window_input_shape<X>::type;
   using geometry = detail::window_geometry<input_shape, detail::default_stride::one, Kernel, Options...>;
+  static_assert(shape_error::window_of<conv2d>::template kernel_argument_is<Kernel>::template check<
+                detail::is_kernel<Kernel>>::ok);
   static_assert(shape_error::window_of<conv2d>::template takes<X, input_shape>::template check<
                 input_shape::rank == 3>::ok);
   static_assert(shape_error::window_of<conv2d>::template padded_input_is<
                 geometry::padded_height, geometry::padded_width>::template kernel_spans<
-                geometry::span_height, geometry::span_width>::template check<geometry::fits>::ok);
+                geometry::span_height, geometry::span_width>::template check<
+                !geometry::image_input || geometry::fits>::ok);
   static_assert(shape_error::window_of<conv2d>::template options_are_window_options<
                 (detail::is_window_option<Options> && ...)>::ok);
   static_assert(Out > 0, "ctnn: a conv2d node needs at least one output channel");
@@ -167,7 +167,9 @@ struct conv2d {
   static constexpr std::size_t fan_in = taps;
   static constexpr std::size_t fan_out = Out * geometry::kernel_height * geometry::kernel_width;
 
-  using inputs = core::list<X>;
+  // With the kernel misplaced, no inputs: the one error above says what is wrong, not the graph.
+  using inputs = std::conditional_t<detail::is_kernel<Kernel> && core::node<X>, core::list<X>,
+                                    core::list<>>;
   using shape = ctnn::shape<Out, geometry::out_height, geometry::out_width>;
   using weight_block = core::parameter<Name, "weight",
                                        ctnn::shape<Out, channels, geometry::kernel_height,
@@ -211,6 +213,15 @@ struct conv2d {
   static constexpr std::size_t block_rows =
       std::clamp<std::size_t>(131072 / sizeof(T) / (taps * geometry::out_width), 1,
                               geometry::out_height);
+
+  // One sample's input adjoint and one patch matrix live on the stack during the vjp: at most
+  // 4 MiB of double (a 256-channel 64 × 64 image), so a thread's default 8 MiB stack holds it.
+  static constexpr std::size_t scratch_limit = std::size_t(1) << 19;
+  static_assert(shape_error::window_of<conv2d>::template scratch_values<
+                in_size + taps * block_rows<double> * geometry::out_width,
+                scratch_limit>::template check<in_size + taps * block_rows<double> *
+                                                             geometry::out_width <=
+                                                         scratch_limit>::ok);
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, parameter_blocks>& a) {

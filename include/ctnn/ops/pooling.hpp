@@ -9,8 +9,8 @@
 //   max_pool2d  vjp: δy goes to the window's first largest value (PyTorch's choice on ties)
 //               jvp: ẏ = ẋ at that value
 //   avg_pool2d  vjp: δy / (KH·KW) to every value under the window;  jvp: the same map on ẋ
-// Windows may overlap (stride < kernel): a sample's input adjoint is summed in a scratch on the
-// stack and handed to the sink once.
+// Windows may overlap (stride < kernel): a channel's input adjoint is summed in a scratch plane on
+// the stack and handed to the sink once.
 
 #include <array>
 #include <cstddef>
@@ -34,21 +34,23 @@ namespace detail {
 // share to the window's positions.
 template <class Node, class X, class Kernel, class... Options>
 struct pooling_node {
-  static_assert(is_option<op::kernel, Kernel>,
-                "ctnn: a pooling node reads op::max_pool2d<input, op::kernel<h, w>, options...>");
-  using input_shape = core::shape_of<X>;
+  using input_shape = typename window_input_shape<X>::type;
   using geometry = window_geometry<input_shape, default_stride::kernel, Kernel, Options...>;
+  static_assert(shape_error::window_of<Node>::template kernel_argument_is<Kernel>::template check<
+                is_option<op::kernel, Kernel>>::ok);
   static_assert(shape_error::window_of<Node>::template takes<X, input_shape>::template check<
                 input_shape::rank == 3>::ok);
   static_assert(shape_error::window_of<Node>::template padded_input_is<
                 geometry::padded_height, geometry::padded_width>::template kernel_spans<
-                geometry::span_height, geometry::span_width>::template check<geometry::fits>::ok);
+                geometry::span_height, geometry::span_width>::template check<
+                !geometry::image_input || geometry::fits>::ok);
   static_assert(shape_error::window_of<Node>::template options_are_window_options<
                 ((is_window_option<Options> && !std::is_same_v<Options, no_bias>) && ...)>::ok);
-  static_assert(2 * geometry::padding[0] <= geometry::kernel[0] &&
-                    2 * geometry::padding[1] <= geometry::kernel[1],
-                "ctnn: a pooling window's padding must be at most half its kernel (PyTorch's "
-                "rule: else a window could lie in the padding only)");
+  static_assert(shape_error::window_of<Node>::template pool_padding_is<
+                geometry::padding[0], geometry::padding[1]>::template kernel_is<
+                geometry::kernel[0], geometry::kernel[1]>::template check<
+                (2 * geometry::padding[0] <= geometry::kernel[0] &&
+                 2 * geometry::padding[1] <= geometry::kernel[1])>::ok);
 
   using inputs = core::list<X>;
   using shape = ctnn::shape<geometry::channels, geometry::out_height, geometry::out_width>;
@@ -61,23 +63,26 @@ struct pooling_node {
   template <std::size_t K>
   static constexpr bool absorbs_input = true;
 
-  // f(output index, input index) for every tap of every window of one sample, in PyTorch's scan
-  // order (row by row inside a window); taps in the padding are skipped.
+  static constexpr std::size_t plane = geometry::plane;          // one input channel
+  static constexpr std::size_t out_plane = geometry::out_plane;  // one output channel
+
+  // f(output index, input index) for every tap of every window over one channel's plane, in
+  // PyTorch's scan order (row by row inside a window); taps in the padding are skipped. Windows
+  // never cross channels, so the passes work one plane at a time (their scratch is one plane).
   template <class F>
   static constexpr void each_tap(F&& f) {
-    for (std::size_t c = 0; c < geometry::channels; ++c)
-      for (std::size_t oh = 0; oh < geometry::out_height; ++oh)
-        for (std::size_t ow = 0; ow < geometry::out_width; ++ow) {
-          const std::size_t o = (c * geometry::out_height + oh) * geometry::out_width + ow;
-          for (std::size_t p = 0; p < geometry::kernel_height; ++p) {
-            const std::size_t ih = geometry::row_of(oh, p);
-            if (ih == geometry::outside) continue;
-            for (std::size_t q = 0; q < geometry::kernel_width; ++q) {
-              const std::size_t iw = geometry::column_of(ow, q);
-              if (iw != geometry::outside) f(o, c * geometry::plane + ih * geometry::width + iw);
-            }
+    for (std::size_t oh = 0; oh < geometry::out_height; ++oh)
+      for (std::size_t ow = 0; ow < geometry::out_width; ++ow) {
+        const std::size_t o = oh * geometry::out_width + ow;
+        for (std::size_t p = 0; p < geometry::kernel_height; ++p) {
+          const std::size_t ih = geometry::row_of(oh, p);
+          if (ih == geometry::outside) continue;
+          for (std::size_t q = 0; q < geometry::kernel_width; ++q) {
+            const std::size_t iw = geometry::column_of(ow, q);
+            if (iw != geometry::outside) f(o, ih * geometry::width + iw);
           }
         }
+      }
   }
 };
 
@@ -87,6 +92,7 @@ template <class X, class Kernel, class... Options>
 struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, Kernel, Options...> {
   using base = detail::pooling_node<max_pool2d, X, Kernel, Options...>;
   using base::in_size, base::size;
+  static constexpr std::size_t channels = base::geometry::channels;
   static constexpr std::string_view op_name = "max_pool2d";
   static constexpr std::string_view spelling =
       "ctnn::op::max_pool2d<{in0}, ctnn::op::kernel<{n0}, {n1}>, ctnn::op::stride<{n2}, {n3}>, "
@@ -99,12 +105,12 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
   static constexpr std::size_t forward_flops = size * base::window;
   static constexpr std::size_t vjp_flops = size * base::window;
 
-  // The input index of the first largest value under window o, and that value.
+  // The index of the first largest value under window o of a plane x (NaN counts as largest,
+  // as in PyTorch).
   template <class T>
   static constexpr std::size_t winner(const T* x, std::size_t o) {
     using G = typename base::geometry;
-    const std::size_t c = o / G::out_plane, oh = o % G::out_plane / G::out_width,
-                      ow = o % G::out_width;
+    const std::size_t oh = o / G::out_width, ow = o % G::out_width;
     std::size_t at = std::size_t(-1);
     T best = T(0);
     for (std::size_t p = 0; p < G::kernel_height; ++p) {
@@ -113,8 +119,9 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
       for (std::size_t q = 0; q < G::kernel_width; ++q) {
         const std::size_t iw = G::column_of(ow, q);
         if (iw == G::outside) continue;
-        const std::size_t i = c * G::plane + ih * G::width + iw;
-        if (at == std::size_t(-1) || x[i] > best) at = i, best = x[i];
+        const std::size_t i = ih * G::width + iw;
+        if (at == std::size_t(-1) || x[i] > best || x[i] != x[i]) at = i, best = x[i];
+        if (best != best) return at;
       }
     }
     return at;
@@ -122,10 +129,12 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
-    for (std::size_t s = 0; s < a.n; ++s) {
-      const T* x = a.in[0] + s * in_size;
-      for (std::size_t o = 0; o < size; ++o) a.out[s * size + o] = x[winner(x, o)];
-    }
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const T* x = a.in[0] + s * in_size + c * base::plane;
+        for (std::size_t o = 0; o < base::out_plane; ++o)
+          a.out[s * size + c * base::out_plane + o] = x[winner(x, o)];
+      }
   }
 
   template <class Arch, class A>
@@ -133,18 +142,24 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
     using T = std::remove_cvref_t<decltype(*a.dout)>;
     const auto& dx = std::get<0>(a.din);
     if (!dx.active()) return;
-    for (std::size_t s = 0; s < a.n; ++s) {
-      std::array<T, in_size> sums{};
-      for (std::size_t o = 0; o < size; ++o) sums[winner(a.in[0] + s * in_size, o)] += a.dout[s * size + o];
-      detail::put_row<Arch, T>(sums.data(), in_size, dx, s * in_size);
-    }
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const T* x = a.in[0] + s * in_size + c * base::plane;
+        const T* dy = a.dout + s * size + c * base::out_plane;
+        std::array<T, base::plane> sums{};
+        for (std::size_t o = 0; o < base::out_plane; ++o) sums[winner(x, o)] += dy[o];
+        detail::put_row<Arch, T>(sums.data(), base::plane, dx, s * in_size + c * base::plane);
+      }
   }
 
   template <class Arch, class T>
   static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
-      for (std::size_t o = 0; o < size; ++o)
-        a.tout[s * size + o] = a.tin[0][s * in_size + winner(a.in[0] + s * in_size, o)];
+      for (std::size_t c = 0; c < channels; ++c) {
+        const std::size_t from = s * in_size + c * base::plane;
+        for (std::size_t o = 0; o < base::out_plane; ++o)
+          a.tout[s * size + c * base::out_plane + o] = a.tin[0][from + winner(a.in[0] + from, o)];
+      }
   }
 };
 
@@ -152,6 +167,7 @@ template <class X, class Kernel, class... Options>
 struct avg_pool2d : detail::pooling_node<avg_pool2d<X, Kernel, Options...>, X, Kernel, Options...> {
   using base = detail::pooling_node<avg_pool2d, X, Kernel, Options...>;
   using base::in_size, base::size;
+  static constexpr std::size_t channels = base::geometry::channels;
   static constexpr std::string_view op_name = "avg_pool2d";
   static constexpr std::string_view spelling =
       "ctnn::op::avg_pool2d<{in0}, ctnn::op::kernel<{n0}, {n1}>, ctnn::op::stride<{n2}, {n3}>, "
@@ -168,11 +184,14 @@ struct avg_pool2d : detail::pooling_node<avg_pool2d<X, Kernel, Options...>, X, K
   template <class T>
   static constexpr void average(const T* x, T* y, std::size_t n) {
     const T scale = T(1) / T(base::window);
-    for (std::size_t s = 0; s < n; ++s) {
-      std::array<T, size> sums{};
-      base::each_tap([&](std::size_t o, std::size_t i) { sums[o] += x[s * in_size + i]; });
-      for (std::size_t o = 0; o < size; ++o) y[s * size + o] = sums[o] * scale;
-    }
+    for (std::size_t s = 0; s < n; ++s)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const T* plane = x + s * in_size + c * base::plane;
+        std::array<T, base::out_plane> sums{};
+        base::each_tap([&](std::size_t o, std::size_t i) { sums[o] += plane[i]; });
+        for (std::size_t o = 0; o < base::out_plane; ++o)
+          y[s * size + c * base::out_plane + o] = sums[o] * scale;
+      }
   }
 
   template <class Arch, class T>
@@ -186,12 +205,14 @@ struct avg_pool2d : detail::pooling_node<avg_pool2d<X, Kernel, Options...>, X, K
     const auto& dx = std::get<0>(a.din);
     if (!dx.active()) return;
     const T scale = T(1) / T(base::window);
-    for (std::size_t s = 0; s < a.n; ++s) {
-      std::array<T, in_size> sums{};
-      base::each_tap([&](std::size_t o, std::size_t i) { sums[i] += a.dout[s * size + o]; });
-      for (T& v : sums) v *= scale;
-      detail::put_row<Arch, T>(sums.data(), in_size, dx, s * in_size);
-    }
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t c = 0; c < channels; ++c) {
+        const T* dy = a.dout + s * size + c * base::out_plane;
+        std::array<T, base::plane> sums{};
+        base::each_tap([&](std::size_t o, std::size_t i) { sums[i] += dy[o]; });
+        for (T& v : sums) v *= scale;
+        detail::put_row<Arch, T>(sums.data(), base::plane, dx, s * in_size + c * base::plane);
+      }
   }
 
   template <class Arch, class T>
@@ -244,13 +265,12 @@ struct global_avg_pool {
     using T = std::remove_cvref_t<decltype(*a.dout)>;
     const auto& dx = std::get<0>(a.din);
     if (!dx.active()) return;
-    for (std::size_t s = 0; s < a.n; ++s) {
-      std::array<T, in_size> share;
-      for (std::size_t c = 0; c < channels; ++c)
-        for (std::size_t i = 0; i < plane; ++i)
-          share[c * plane + i] = a.dout[s * channels + c] / T(plane);
-      detail::put_row<Arch, T>(share.data(), in_size, dx, s * in_size);
-    }
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t c = 0; c < channels; ++c) {
+        std::array<T, plane> share;
+        share.fill(a.dout[s * channels + c] / T(plane));
+        detail::put_row<Arch, T>(share.data(), plane, dx, s * in_size + c * plane);
+      }
   }
 
   template <class Arch, class T>

@@ -152,6 +152,43 @@ struct window_of {
       };
     };
   };
+  template <class Kernel>
+  struct kernel_argument_is {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: a window node's kernel is written op::kernel<h, w> (or op::kernel<k>), "
+                        "right after conv2d's channel count or a pool's input: op::conv2d<name, "
+                        "out_channels, op::kernel<..>, input, options...>, op::max_pool2d<input, "
+                        "op::kernel<..>, options...> (see window_of<node>::kernel_argument_is<"
+                        "type> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <std::size_t PaddingHeight, std::size_t PaddingWidth>
+  struct pool_padding_is {
+    template <std::size_t KernelHeight, std::size_t KernelWidth>
+    struct kernel_is {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: a pooling window's padding must be at most half its kernel "
+                          "(PyTorch's rule: else a window could lie in the padding only; see "
+                          "window_of<node>::pool_padding_is<h, w>::kernel_is<h, w> in the lines "
+                          "around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+  template <std::size_t Values, std::size_t Limit>
+  struct scratch_values {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: this conv2d needs more scratch per sample than ctnn keeps on the "
+                        "stack (the input adjoint of one sample and one patch matrix; see "
+                        "window_of<node>::scratch_values<needed, limit> in the lines around this "
+                        "error): split the channels over several conv2d nodes and concat them");
+      static constexpr bool ok = true;
+    };
+  };
   template <bool Ok>
   struct options_are_window_options {
     static_assert(Ok, "ctnn: the options after a window node's input are op::stride<...>, "

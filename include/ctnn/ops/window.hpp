@@ -58,6 +58,24 @@ constexpr std::array<std::size_t, 2> option_value(std::array<std::size_t, 2> fal
   return v;
 }
 
+// The kernel's size, or 1 × 1 for a misplaced argument (its error is reported on its own).
+template <class Kernel>
+constexpr std::array<std::size_t, 2> kernel_size() {
+  if constexpr (is_option<op::kernel, Kernel>) return Kernel::value;
+  else return {1, 1};
+}
+
+// An input's shape, or a stand-in image for something that is not a node (its error is reported
+// on its own).
+template <class X>
+struct window_input_shape {
+  using type = ctnn::shape<1, 1, 1>;
+};
+template <core::node X>
+struct window_input_shape<X> {
+  using type = core::shape_of<X>;
+};
+
 template <class T>
 inline constexpr bool is_window_option =
     is_option<stride, T> || is_option<padding, T> || is_option<dilation, T> ||
@@ -72,9 +90,9 @@ struct window_geometry {
   static constexpr std::size_t channels = InputShape::dims[0];
   static constexpr std::size_t height = image_input ? InputShape::dims[1] : 1;
   static constexpr std::size_t width = image_input ? InputShape::dims[2] : 1;
-  static constexpr auto kernel = Kernel::value;
+  static constexpr auto kernel = kernel_size<Kernel>();
   static constexpr auto stride = option_value<op::stride, Options...>(
-      Default == default_stride::kernel ? Kernel::value : std::array<std::size_t, 2>{1, 1});
+      Default == default_stride::kernel ? kernel : std::array<std::size_t, 2>{1, 1});
   static constexpr auto padding = option_value<op::padding, Options...>({0, 0});
   static constexpr auto dilation = option_value<op::dilation, Options...>({1, 1});
   static constexpr std::size_t kernel_height = kernel[0], kernel_width = kernel[1];
