@@ -127,13 +127,45 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
     return at;
   }
 
+  // The largest of a and b, NaN winning.
+  template <class T>
+  static constexpr T larger(const T& a, const T& b) {
+    return b > a || b != b ? b : a;
+  }
+
+  // The forward pass needs values only, so it takes the maximum in two steps that vectorize:
+  // over the window's rows, a whole input row at a time, then over its columns. (Ties between
+  // −0 and +0 may then give the other zero than PyTorch's first.)
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
+    using G = typename base::geometry;
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t c = 0; c < channels; ++c) {
         const T* x = a.in[0] + s * in_size + c * base::plane;
-        for (std::size_t o = 0; o < base::out_plane; ++o)
-          a.out[s * size + c * base::out_plane + o] = x[winner(x, o)];
+        T* y = a.out + s * size + c * base::out_plane;
+        for (std::size_t oh = 0; oh < G::out_height; ++oh) {
+          std::array<T, G::width> rows;
+          bool first = true;
+          for (std::size_t p = 0; p < G::kernel_height; ++p) {
+            const std::size_t ih = G::row_of(oh, p);
+            if (ih == G::outside) continue;
+            const T* row = x + ih * G::width;
+            for (std::size_t iw = 0; iw < G::width; ++iw)
+              rows[iw] = first ? row[iw] : larger(rows[iw], row[iw]);
+            first = false;
+          }
+          for (std::size_t ow = 0; ow < G::out_width; ++ow) {
+            T best = T(0);
+            bool any = false;
+            for (std::size_t q = 0; q < G::kernel_width; ++q) {
+              const std::size_t iw = G::column_of(ow, q);
+              if (iw == G::outside) continue;
+              best = any ? larger(best, rows[iw]) : rows[iw];
+              any = true;
+            }
+            y[oh * G::out_width + ow] = best;
+          }
+        }
       }
   }
 

@@ -113,11 +113,14 @@ struct window_geometry {
   // The input row and column under kernel tap (kh, kw) of output (oh, ow), or `outside` when the
   // tap lies in the padding.
   static constexpr std::size_t outside = std::size_t(-1);
+  // Without padding every tap of every window is inside: the checks fold away.
   static constexpr std::size_t row_of(std::size_t oh, std::size_t kh) {
+    if constexpr (padding[0] == 0) return oh * stride[0] + kh * dilation[0];
     const std::size_t padded = oh * stride[0] + kh * dilation[0];
     return padded < padding[0] || padded - padding[0] >= height ? outside : padded - padding[0];
   }
   static constexpr std::size_t column_of(std::size_t ow, std::size_t kw) {
+    if constexpr (padding[1] == 0) return ow * stride[1] + kw * dilation[1];
     const std::size_t padded = ow * stride[1] + kw * dilation[1];
     return padded < padding[1] || padded - padding[1] >= width ? outside : padded - padding[1];
   }
