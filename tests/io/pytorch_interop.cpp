@@ -11,6 +11,8 @@
 //      and compares them with PyTorch's own training from the same start).
 // The chains (network<...>) take their loss at the call; the graphs (ctnn::graph<...>) carry an
 // objective of their own, except residual_at_call, a graph without one that takes it at the call.
+// Two of the graphs are convolutional (conv2d, max/average/global pooling; lenet and odd_conv):
+// their input is an image, one row of C·H·W values per sample.
 //
 //   pytorch_interop <case> <float|double> <model> <batch.txt> <roundtrip> <trained> <sgd|adam>
 //                   <steps> <learning rate>
@@ -100,6 +102,46 @@ using two_heads = graph<inputs<two_heads_net::a, two_heads_net::b>,
 static_assert(two_heads::input_count == 2 && two_heads::output_count == 2 && two_heads::target_count == 2);
 static_assert(two_heads::target_sizes == std::array<std::size_t, 2>{3, 2});
 static_assert(residual::block_count == 6 && two_heads::block_count == 6);
+
+// ---- convolutional graphs: the twins of the script's LeNet and OddConv modules -----------------
+// An image is one input row of C·H·W values, channels first (PyTorch's NCHW with N the batch row);
+// conv weights are "name.weight" (Out × C × KH × KW, nn.Conv2d's layout) and "name.bias".
+
+// LeNet: 1×12×12 → conv 4, 5×5, padding 2 → relu → 2×2 max pool → conv 6, 3×3 → tanh → 2×2
+// average pool → flatten (6·2·2) → dense 10; cross-entropy on labels.
+namespace lenet_net {
+using x = op::input<"x", 1, 12, 12>;
+using c1 = op::conv2d<"c1", 4, op::kernel<5>, x, op::padding<2>>;
+using p1 = op::max_pool2d<op::relu<c1>, op::kernel<2>>;
+using c2 = op::conv2d<"c2", 6, op::kernel<3>, p1>;
+using p2 = op::avg_pool2d<op::tanh<c2>, op::kernel<2>>;
+using y = op::dense<"head", 10, op::flatten<p2>>;
+}  // namespace lenet_net
+using lenet = graph<inputs<lenet_net::x>, outputs<lenet_net::y>,
+                    objective<op::softmax_cross_entropy<lenet_net::y>>>;
+static_assert(std::is_same_v<lenet_net::c1::shape, shape<4, 12, 12>> &&
+              std::is_same_v<lenet_net::p1::shape, shape<4, 6, 6>> &&
+              std::is_same_v<lenet_net::c2::shape, shape<6, 4, 4>> &&
+              std::is_same_v<lenet_net::p2::shape, shape<6, 2, 2>>);
+static_assert(lenet::input_sizes[0] == 144 && lenet::block_count == 6);
+
+// OddConv: 3×9×8 → conv 5, kernel 3×2, stride 2, padding (1, 2), dilation (2, 1) → sigmoid →
+// max pool 3×3, stride 2, padding 1 (overlapping windows, −∞ padding) → conv 4, 1×1, no bias →
+// global average pool → dense 2; ½ squared error. The rectangular kernel, the unequal padding and
+// dilation, and every stride leave out the last rows or columns of their input.
+namespace odd_conv_net {
+using x = op::input<"x", 3, 9, 8>;
+using c1 = op::conv2d<"c1", 5, op::kernel<3, 2>, x, op::stride<2>, op::padding<1, 2>, op::dilation<2, 1>>;
+using p = op::max_pool2d<op::sigmoid<c1>, op::kernel<3>, op::stride<2>, op::padding<1>>;
+using c2 = op::conv2d<"c2", 4, op::kernel<1>, p, op::no_bias>;
+using y = op::dense<"head", 2, op::global_avg_pool<c2>>;
+}  // namespace odd_conv_net
+using odd_conv = graph<inputs<odd_conv_net::x>, outputs<odd_conv_net::y>,
+                       objective<op::squared_error<odd_conv_net::y>>>;
+static_assert(std::is_same_v<odd_conv_net::c1::shape, shape<5, 4, 6>> &&
+              std::is_same_v<odd_conv_net::p::shape, shape<5, 2, 3>> &&
+              std::is_same_v<odd_conv_net::c2::shape, shape<4, 2, 3>>);
+static_assert(odd_conv::input_sizes[0] == 216 && odd_conv::block_count == 5);
 
 // ---- the passes, for a loss at the call (Loss) or the graph's own objective (Loss = void) -------
 
@@ -344,6 +386,8 @@ int main(int argc, char** argv) try {
   if (name == "residual") return run<residual, void>(type, o);
   if (name == "residual_at_call") return run<residual_at_call, softmax_cross_entropy>(type, o);
   if (name == "two_heads") return run<two_heads, void>(type, o);
+  if (name == "lenet") return run<lenet, void>(type, o);
+  if (name == "odd_conv") return run<odd_conv, void>(type, o);
   std::fprintf(stderr, "unknown case '%s'\n", argv[1]);
   return 2;
 } catch (const std::exception& e) {

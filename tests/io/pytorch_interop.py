@@ -2,8 +2,10 @@
 """PyTorch as the oracle of ctnn: a net trained in PyTorch runs in ctnn, and back.
 
 For each case below (an nn.Sequential of nn.Linear and activations and the loss ctnn computes for
-it, or a torch.nn.Module whose attributes are named as ctnn's dense nodes: a residual MLP, and a
-net with two inputs, two outputs and a weighted objective), in float64 and in float32:
+it, or a torch.nn.Module whose attributes are named as ctnn's dense and conv2d nodes: a residual
+MLP, a net with two inputs, two outputs and a weighted objective, a LeNet-like CNN, and a CNN
+with a rectangular strided, padded, dilated kernel, overlapping max pooling, a 1×1 convolution
+without bias and global average pooling), in float64 and in float32:
   1. PyTorch trains the net for a few Adam steps and writes its state_dict as safetensors, with
      plain struct/json (Debian packages no `safetensors` module; nothing is installed with pip);
   2. the ctnn program (tests/io/pytorch_interop.cpp) loads it and prints its outputs (batch and
@@ -138,6 +140,36 @@ def two_heads_loss(model, xs, ts):
     return F.cross_entropy(logits, ts[0]) + 0.5 * (0.5 * F.mse_loss(v, ts[1], reduction="sum") / len(v))
 
 
+class LeNet(nn.Module):
+    """ctnn's `lenet` graph: x (1×12×12, one flat row per sample) → c1 (4 channels, 5×5, padding 2)
+    → relu → 2×2 max pool → c2 (6 channels, 3×3) → tanh → 2×2 average pool → flatten → head (10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 4, 5, padding=2), nn.Conv2d(4, 6, 3)
+        self.head = nn.Linear(6 * 2 * 2, 10)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.c1(x.reshape(-1, 1, 12, 12))), 2)
+        return self.head(F.avg_pool2d(torch.tanh(self.c2(h)), 2).flatten(1))
+
+
+class OddConv(nn.Module):
+    """ctnn's `odd_conv` graph: x (3×9×8) → c1 (5 channels, kernel 3×2, stride 2, padding (1, 2),
+    dilation (2, 1)) → sigmoid → 3×3 max pool, stride 2, padding 1 → c2 (4 channels, 1×1, no bias)
+    → global average pool → head (2)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 5, (3, 2), stride=2, padding=(1, 2), dilation=(2, 1))
+        self.c2 = nn.Conv2d(5, 4, 1, bias=False)
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = F.max_pool2d(torch.sigmoid(self.c1(x.reshape(-1, 3, 9, 8))), 3, stride=2, padding=1)
+        return self.head(self.c2(h).mean(dim=(2, 3)))
+
+
 def residual_case(samples, optimizer):
     # Pretrained gently: at lr 0.02 this net learns its few random labels in 20 steps (mean loss
     # 0.006), and then softmax − one-hot is a difference of numbers close to 1: gradients of 1e-9
@@ -167,6 +199,12 @@ CASES = {
     "residual_at_call": residual_case(33, "sgd"),
     "two_heads": Case(TwoHeads, [7, 4], [("cross_entropy_soft", 3), ("squared_error", 2)],
                       lambda m, xs: list(m(*xs)), two_heads_loss, 37, "adam"),
+    # Convolutional graphs: an image is an input row of C·H·W values (NCHW flattened per sample).
+    "lenet": Case(LeNet, [1 * 12 * 12], [("cross_entropy_labels", 10)], lambda m, xs: [m(xs[0])],
+                  lambda m, xs, ts: F.cross_entropy(m(xs[0]), ts[0].argmax(dim=1)), 37, "adam"),
+    "odd_conv": Case(OddConv, [3 * 9 * 8], [("squared_error", 2)], lambda m, xs: [m(xs[0])],
+                     lambda m, xs, ts: 0.5 * F.mse_loss(m(xs[0]), ts[0], reduction="sum") / len(xs[0]),
+                     33, "sgd"),
 }
 # ctnn trains the loaded net this many steps with this learning rate (momentum 0.9 for sgd).
 CTNN_STEPS = {"sgd": (8, 0.05), "adam": (8, 0.01)}
@@ -267,7 +305,7 @@ class Comparison:
 
 
 # The cases that are graphs rather than chains (reported one by one).
-GRAPHS = ("residual", "residual_at_call", "two_heads")
+GRAPHS = ("residual", "residual_at_call", "two_heads", "lenet", "odd_conv")
 # Lines "word k values": per output or input k.
 INDEXED = ("y", "y1", "yg", "dx", "dx1", "trained_y")
 
