@@ -22,9 +22,23 @@ of the same mean loss) print, last,
 
 = what one H·u costs in gradients.
 
+Cases on a convolution ("<kind>/conv<...>", benchmarks/convolution.cpp: LeNet-5's conv1 and conv2
+as ctnn graphs against im2col + Eigen GEMM) are in the bench: lines like any other, and again,
+last, in a table of their own with Eigen's side beside ctnn's, one line each:
+
+  conv: case=<case> vs_eigen=<ratio> peak_fraction=<f> eigen_peak_fraction=<e>
+
+eigen_peak_fraction = Eigen's GFLOP/s over the same peak (times N on N threads); a case on N > 1
+threads ends its line with vs_one_thread=<a> eigen_vs_one_thread=<b>, each side's wall-clock time
+on one thread over its time on N (Eigen's own scaling beside ctnn's), and, when the run has it,
+vs_eigen_threaded_gemm=<r>: the time of "eigen-threaded-gemm/<case>" (the same step as whole-batch
+GEMMs on Eigen's own threads, mlp_threads.cpp's kind of twin; the eigen/ twin splits the batch
+over OpenMP threads as ctnn's pool does) over ctnn's.
+
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
 FMA peak measured in the same run (the faster of the fma_peak variants, one core), times N for a
-case on N threads.
+case on N threads. A run without the fma_peak cases (a --benchmark_filter that leaves them out:
+add "|fma_peak" to it) prints the ratios without peak fractions.
 
 Cases on several threads ("<case>/threads:N", N > 1) are timed by the wall clock (registered with
 ->UseRealTime(), which Google Benchmark marks by appending "/real_time" to the name; the suffix is
@@ -60,6 +74,8 @@ def load(path):
 
 
 REAL_TIME = "/real_time"
+# convolution.cpp's second Eigen twin of its 2-thread cases: Eigen's own threaded products.
+THREADED_GEMM = "eigen-threaded-gemm/"
 
 
 def summary(name, reps):
@@ -93,10 +109,13 @@ def main():
              if not name.startswith("read_peak")}
 
     peaks = {n: s for n, s in stats.items() if n.startswith("fma_peak")}
-    if not peaks:
-        sys.exit("bench_report.py: no fma_peak result in the JSON")
-    peak_name = max(peaks, key=lambda n: peaks[n]["gflops"])
-    peak = peaks[peak_name]["gflops"]
+    if peaks:
+        peak_name = max(peaks, key=lambda n: peaks[n]["gflops"])
+        peak = peaks[peak_name]["gflops"]
+    else:
+        peak_name, peak = None, None
+        print("bench_report.py: no fma_peak result in the JSON, so no peak fractions (a "
+              "--benchmark_filter must also match fma_peak, e.g. 'conv|fma_peak')", file=sys.stderr)
 
     cases = [n[len("ctnn/"):] for n in stats if n.startswith("ctnn/")]
     missing = [c for c in cases if "eigen/" + c not in stats]
@@ -120,14 +139,16 @@ def main():
               f"{a['real_over_cpu']:>9.2f}")
     for n in sorted(reads):
         print(f"read peak {n}: {reads[n] * 1e-9:.1f} GB/s")
-    print(f"bench-peak: fma_peak gflops={peak:.1f}")
+    if peak is not None:
+        print(f"bench-peak: fma_peak gflops={peak:.1f}")
     for c in cases:
         a, e = stats["ctnn/" + c], stats["eigen/" + c]
         if a["unit"] != e["unit"]:
             sys.exit(f"bench_report.py: {c}: time units differ")
         line = (f"bench: case={display(c)} ns_per_sample={a['ns_per_sample']:.4g} "
-                f"gflops={a['gflops']:.3g} vs_eigen={e['time'] / a['time']:.3f} "
-                f"peak_fraction={a['gflops'] / (peak * threads_of(c)):.3f}")
+                f"gflops={a['gflops']:.3g} vs_eigen={e['time'] / a['time']:.3f}")
+        if peak is not None:
+            line += f" peak_fraction={peak_fraction(a, c, peak):.3f}"
         one = one_thread_twin(c, stats)
         if one is not None:
             if one["unit"] != a["unit"]:
@@ -151,6 +172,39 @@ def main():
         us = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[h["unit"]]
         print(f"bench: case=hessian/{c} hvp_us={h['time'] * us:.4g} gradient_us={g['time'] * us:.4g} "
               f"hvp_over_gradient={h['time'] / g['time']:.2f}")
+    convolution_table([c for c in cases if is_convolution(c)], stats, peak)
+
+
+def peak_fraction(s, case, peak):
+    """A case's GFLOP/s over the FMA peak of as many cores as it has threads."""
+    return s["gflops"] / (peak * threads_of(case))
+
+
+def is_convolution(case):
+    return re.match(r"[^/]+/conv", case) is not None
+
+
+def convolution_table(cases, stats, peak):
+    """The convolution cases (benchmarks/convolution.cpp), ctnn's and Eigen's side by side."""
+    if not cases:
+        return
+    print("convolution: vs_eigen = Eigen's time / ctnn's (> 1: ctnn faster); peak fractions of "
+          "ctnn and of Eigen; on 2 threads, each one's speed-up over its own one-thread case")
+    for c in cases:
+        a, e = stats["ctnn/" + c], stats["eigen/" + c]
+        line = f"conv: case={display(c)} vs_eigen={e['time'] / a['time']:.3f}"
+        if peak is not None:
+            line += (f" peak_fraction={peak_fraction(a, c, peak):.3f}"
+                     f" eigen_peak_fraction={peak_fraction(e, c, peak):.3f}")
+        one = one_thread_twin(c, stats, quiet=True)
+        eigen_one = one_thread_twin(c, stats, "eigen/", quiet=True)
+        if one is not None and eigen_one is not None:
+            line += (f" vs_one_thread={one['real'] / a['real']:.3f}"
+                     f" eigen_vs_one_thread={eigen_one['real'] / e['real']:.3f}")
+        gemm = stats.get(THREADED_GEMM + c)
+        if gemm is not None:
+            line += f" vs_eigen_threaded_gemm={gemm['time'] / a['time']:.3f}"
+        print(line)
 
 
 def display(case):
@@ -163,19 +217,21 @@ def threads_of(case):
     return int(m.group(1)) if m else 1
 
 
-def one_thread_twin(case, stats):
-    """The ctnn statistics of `case` on one thread, when `case` runs on several; else None."""
+def one_thread_twin(case, stats, side="ctnn/", quiet=False):
+    """The statistics of `case` on one thread (ctnn's, or the side given), when `case` runs on
+    several; else None."""
     m = re.search(r"/threads:(\d+)$", display(case))
     if m is None or int(m.group(1)) <= 1:
         return None
     base = display(case)[: m.start()]
     for name in (base + "/threads:1", base):
         for raw in (name, name + REAL_TIME):
-            if "ctnn/" + raw in stats:
-                return stats["ctnn/" + raw]
+            if side + raw in stats:
+                return stats[side + raw]
     # Not in this run (a --benchmark_filter left it out): no ratio.
-    print(f"bench_report.py: no one-thread case for {display(case)} in this run, so no "
-          f"vs_one_thread (looked for {base}/threads:1 and {base})", file=sys.stderr)
+    if not quiet:
+        print(f"bench_report.py: no one-thread case for {display(case)} in this run, so no "
+              f"vs_one_thread (looked for {base}/threads:1 and {base})", file=sys.stderr)
     return None
 
 
