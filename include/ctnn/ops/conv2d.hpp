@@ -33,6 +33,7 @@
 #include "../core/op.hpp"
 #include "../simd/affine.hpp"
 #include "../simd/pack.hpp"
+#include "../simd/shifted.hpp"
 #include "../simd/sink.hpp"
 #include "shape_checks.hpp"
 #include "structure.hpp"
@@ -223,6 +224,78 @@ struct conv2d {
                                                              geometry::out_width <=
                                                          scratch_limit>::ok);
 
+  // The direct lowering (stride 1): the input zero-padded once per sample, output rows as wide
+  // as padded input rows (t = oh·PW + ow; the columns ow ≥ OW are computed and dropped), so each
+  // kernel tap reads the padded input shifted by a constant (simd/shifted.hpp) and nothing is
+  // gathered. The input adjoint runs the same kernel over δy laid out the same way, with a margin
+  // of zeros in front for the taps that reach back.
+  struct shifted {
+    static constexpr std::size_t PH = geometry::padded_height, PW = geometry::padded_width;
+    static constexpr std::size_t KH = geometry::kernel_height, KW = geometry::kernel_width;
+    static constexpr std::size_t DH = geometry::dilation[0], DW = geometry::dilation[1];
+    static constexpr std::size_t OH = geometry::out_height, OW = geometry::out_width;
+    static constexpr std::size_t window = KH * KW;
+    static constexpr std::size_t channel = PH * PW + (KW - 1) * DW;  // + what the last row reads on
+    static constexpr std::size_t input = channels * channel;
+    static constexpr std::size_t wide = OH * PW;  // the output plane in padded-width rows
+    static constexpr std::size_t margin = (KH - 1) * DH * PW + (KW - 1) * DW;
+    static constexpr std::size_t adjoint_channel = margin + PH * PW;
+    static constexpr std::size_t adjoint = Out * adjoint_channel;
+    static constexpr bool applies = geometry::stride[0] == 1 && geometry::stride[1] == 1 &&
+                                    input + adjoint <= (std::size_t(1) << 16);
+    // tap k = (c, p, q): where it reads the padded input, and its weight's column
+    static constexpr auto input_offset = [] {
+      std::array<std::size_t, taps> o{};
+      for (std::size_t c = 0; c < channels; ++c)
+        for (std::size_t p = 0; p < KH; ++p)
+          for (std::size_t q = 0; q < KW; ++q) o[(c * KH + p) * KW + q] = c * channel + p * DH * PW + q * DW;
+      return o;
+    }();
+    static constexpr auto tap_column = [] {
+      std::array<std::size_t, taps> o{};
+      for (std::size_t k = 0; k < taps; ++k) o[k] = k;
+      return o;
+    }();
+    // the input adjoint's terms k = (o, p, q): W[o, c, p, q] at c·window + weight_offset[k], and
+    // where they read the laid-out δy
+    static constexpr auto weight_offset = [] {
+      std::array<std::size_t, Out * window> o{};
+      for (std::size_t oc = 0; oc < Out; ++oc)
+        for (std::size_t k = 0; k < window; ++k) o[oc * window + k] = oc * channels * window + k;
+      return o;
+    }();
+    static constexpr auto adjoint_offset = [] {
+      std::array<std::size_t, Out * window> o{};
+      for (std::size_t oc = 0; oc < Out; ++oc)
+        for (std::size_t p = 0; p < KH; ++p)
+          for (std::size_t q = 0; q < KW; ++q)
+            o[oc * window + p * KW + q] = oc * adjoint_channel + margin - p * DH * PW - q * DW;
+      return o;
+    }();
+    // output rows per block of the forward product, input rows per block of the adjoint's
+    static constexpr std::size_t out_rows = std::clamp<std::size_t>(16384 / (Out * PW), 1, OH);
+    static constexpr std::size_t in_rows =
+        std::clamp<std::size_t>(16384 / (channels * PW), 1, geometry::height);
+
+    template <class T>
+    static constexpr void pad_input(const T* x, T* padded) {
+      for (std::size_t i = 0; i < input; ++i) padded[i] = T(0);
+      for (std::size_t c = 0; c < channels; ++c)
+        for (std::size_t ih = 0; ih < geometry::height; ++ih)
+          for (std::size_t iw = 0; iw < geometry::width; ++iw)
+            padded[c * channel + (ih + geometry::padding[0]) * PW + iw + geometry::padding[1]] =
+                x[(c * geometry::height + ih) * geometry::width + iw];
+    }
+    template <class T>
+    static constexpr void lay_out_adjoint(const T* dy, T* laid) {
+      for (std::size_t i = 0; i < adjoint; ++i) laid[i] = T(0);
+      for (std::size_t o = 0; o < Out; ++o)
+        for (std::size_t oh = 0; oh < OH; ++oh)
+          for (std::size_t ow = 0; ow < OW; ++ow)
+            laid[o * adjoint_channel + margin + oh * PW + ow] = dy[(o * OH + oh) * OW + ow];
+    }
+  };
+
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, parameter_blocks>& a) {
     convolve<Arch>(a.in[0], a.param[0], has_bias ? a.param[parameter_blocks - 1] : nullptr,
@@ -231,6 +304,67 @@ struct conv2d {
 
   template <class Arch, class A>
   static constexpr void vjp(const A& a) {
+    if constexpr (shifted::applies) shifted_vjp<Arch>(a);
+    else patches_vjp<Arch>(a);
+  }
+
+  template <class Arch, class A>
+  static constexpr void shifted_vjp(const A& a) {
+    using T = std::remove_cvref_t<decltype(*a.dout)>;
+    using S = shifted;
+    const T* w = a.param[0];
+    const auto& dx = std::get<0>(a.din);
+    std::array<T, Out * taps> dw;
+    for (std::size_t i = 0; i < Out * taps; ++i)
+      dw[i] = a.accumulate[0] ? a.g_in[a.param_offset[0] + i] : T(0);
+    for (std::size_t s = 0; s < a.n; ++s) {
+      std::array<T, S::input> xp;
+      std::array<T, S::adjoint> dyp;
+      S::pad_input(a.in[0] + s * in_size, xp.data());
+      S::lay_out_adjoint(a.dout + s * size, dyp.data());
+      // δx before ∂W reaches the sink: an optimizer's update sink may then change W.
+      if constexpr (!simd::never_active<std::remove_cvref_t<decltype(dx)>>())
+        if (dx.active()) {
+          constexpr std::size_t R = S::in_rows, full_end = geometry::height / R * R;
+          const auto rows = [&]<std::size_t Rows>(std::size_t ih0) {
+            std::array<T, channels * Rows * S::PW> block;
+            simd::shifted_products<channels, Rows * S::PW, Out * S::window, Arch>(
+                w, S::window, S::weight_offset, dyp.data() + (ih0 + geometry::padding[0]) * S::PW,
+                S::adjoint_offset, block.data(), Rows * S::PW, false);
+            for (std::size_t c = 0; c < channels; ++c)
+              for (std::size_t r = 0; r < Rows; ++r)
+                detail::put_row<Arch, T>(block.data() + (c * Rows + r) * S::PW + geometry::padding[1],
+                                         geometry::width, dx,
+                                         s * in_size + (c * geometry::height + ih0 + r) * geometry::width);
+          };
+          for (std::size_t ih = 0; ih < full_end; ih += R) rows.template operator()<R>(ih);
+          if constexpr (full_end < geometry::height)
+            rows.template operator()<geometry::height - full_end>(full_end);
+        }
+      simd::shifted_dots<Out, taps, S::wide, Arch>(dyp.data() + S::margin, S::adjoint_channel,
+                                                    xp.data(), S::input_offset, dw.data(), taps);
+    }
+    put_gradients<Arch>(a, dw.data());
+  }
+
+  // ∂W (summed over the tile) and ∂b to the gradient sink.
+  template <class Arch, class A, class T>
+  static constexpr void put_gradients(const A& a, const T* dw) {
+    detail::put_row<Arch, T>(dw, Out * taps, a.gradient, a.param_offset[0]);
+    if constexpr (has_bias) {
+      std::array<T, Out> db;
+      for (std::size_t o = 0; o < Out; ++o) {
+        T sum = a.accumulate[1] ? a.g_in[a.param_offset[1] + o] : T(0);
+        for (std::size_t s = 0; s < a.n; ++s)
+          for (std::size_t i = 0; i < plane; ++i) sum += a.dout[s * size + o * plane + i];
+        db[o] = sum;
+      }
+      detail::put_row<Arch, T>(db.data(), Out, a.gradient, a.param_offset[1]);
+    }
+  }
+
+  template <class Arch, class A>
+  static constexpr void patches_vjp(const A& a) {
     using T = std::remove_cvref_t<decltype(*a.dout)>;
     constexpr std::size_t R = block_rows<T>, full_end = geometry::out_height / R * R;
     const T* w = a.param[0];
@@ -258,17 +392,7 @@ struct conv2d {
       if constexpr (full_end < geometry::out_height)
         weight_gradient_rows<geometry::out_height - full_end, Arch>(x, dy, full_end, dw.data());
     }
-    detail::put_row<Arch, T>(dw.data(), Out * taps, a.gradient, a.param_offset[0]);
-    if constexpr (has_bias) {
-      std::array<T, Out> db;
-      for (std::size_t o = 0; o < Out; ++o) {
-        T sum = a.accumulate[1] ? a.g_in[a.param_offset[1] + o] : T(0);
-        for (std::size_t s = 0; s < a.n; ++s)
-          for (std::size_t i = 0; i < plane; ++i) sum += a.dout[s * size + o * plane + i];
-        db[o] = sum;
-      }
-      detail::put_row<Arch, T>(db.data(), Out, a.gradient, a.param_offset[1]);
-    }
+    put_gradients<Arch>(a, dw.data());
   }
 
   template <class Arch, class T>
@@ -290,10 +414,35 @@ struct conv2d {
         const T start = b ? b[o] : T(0);
         for (std::size_t i = 0; i < plane; ++i) ys[o * plane + i] = accumulate ? ys[o * plane + i] + start : start;
       }
-      for (std::size_t oh = 0; oh < full_end; oh += R) forward_rows<R, Arch>(xs, w, ys, oh);
-      if constexpr (full_end < geometry::out_height)
-        forward_rows<geometry::out_height - full_end, Arch>(xs, w, ys, full_end);
+      if constexpr (shifted::applies) {
+        shifted_forward<Arch>(xs, w, ys);
+      } else {
+        for (std::size_t oh = 0; oh < full_end; oh += R) forward_rows<R, Arch>(xs, w, ys, oh);
+        if constexpr (full_end < geometry::out_height)
+          forward_rows<geometry::out_height - full_end, Arch>(xs, w, ys, full_end);
+      }
     }
+  }
+
+  // y += W ⋆ x for one sample, the direct way: blocks of output rows as wide as padded rows.
+  template <class Arch, class T>
+  static constexpr void shifted_forward(const T* x, const T* w, T* y) {
+    using S = shifted;
+    std::array<T, S::input> xp;
+    S::pad_input(x, xp.data());
+    constexpr std::size_t R = S::out_rows, full_end = S::OH / R * R;
+    const auto rows = [&]<std::size_t Rows>(std::size_t oh0) {
+      std::array<T, Out * Rows * S::PW> block;
+      simd::shifted_products<Out, Rows * S::PW, taps, Arch>(w, taps, S::tap_column,
+                                                             xp.data() + oh0 * S::PW, S::input_offset,
+                                                             block.data(), Rows * S::PW, false);
+      for (std::size_t o = 0; o < Out; ++o)
+        for (std::size_t r = 0; r < Rows; ++r)
+          for (std::size_t ow = 0; ow < S::OW; ++ow)
+            y[o * plane + (oh0 + r) * S::OW + ow] += block[(o * Rows + r) * S::PW + ow];
+    };
+    for (std::size_t oh = 0; oh < full_end; oh += R) rows.template operator()<R>(oh);
+    if constexpr (full_end < S::OH) rows.template operator()<S::OH - full_end>(full_end);
   }
 
  private:

@@ -1,0 +1,123 @@
+#pragma once
+// Products over shifted rows: the kernels of a direct convolution at stride 1. With the input
+// zero-padded and each output row as wide as a padded input row, output position t and kernel
+// tap k = (c, p, q) read the input at t + offset[k]: every tap is the same row shifted, so the
+// convolution is a matrix product whose right operand's rows are windows of one buffer, read in
+// place (no patch matrix is gathered):
+//   shifted_products   C[r, j] (+)= Σ_k X[r·x_row + x_offset[k]] · Y[y_offset[k] + j]
+//                      (forward: X = W; input adjoint: X = W read per input channel, Y = δy)
+//   shifted_dots       C[i, k] += Σ_j A[i·a_row + j] · B[b_offset[k] + j]     (∂W)
+// Register blocks as in affine.hpp: 4 rows × 4 packs of broadcast products, 4 × 4 dot products.
+
+#include <array>
+#include <cstddef>
+
+#include "../config.hpp"
+#include "affine.hpp"
+#include "pack.hpp"
+
+namespace ctnn::simd {
+
+namespace detail {
+
+// R rows × V packs (the last of Width ≤ L lanes when V = 1) of C from column j on.
+template <std::size_t R, std::size_t V, std::size_t Width, std::size_t K, class Arch, class T>
+constexpr void shifted_block(const T* x, std::size_t x_row, const std::array<std::size_t, K>& x_offset,
+                             const T* y, const std::array<std::size_t, K>& y_offset, T* c,
+                             std::size_t c_row, bool accumulate) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  alignas(local_alignment<P>) P acc[R][V];
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+      acc[r][v] = accumulate ? load_part<Width, Arch>(c + r * c_row + v * L) : traits::broadcast(T(0));
+  for (std::size_t k = 0; k < K; ++k) {
+    alignas(local_alignment<P>) P yv[V];
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+      yv[v] = traits::pin(load_part<Width, Arch>(y + y_offset[k] + v * L));
+    CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
+      const P xv = traits::pin(traits::broadcast(x[r * x_row + x_offset[k]]));
+      CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(xv, yv[v], acc[r][v]);
+    }
+  }
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) store_part<Width, Arch>(c + r * c_row + v * L, acc[r][v]);
+}
+
+}  // namespace detail
+
+// All Rows × Width values of C (rows c_row apart): chunks of 4 packs with blocks of 4 rows, then
+// single packs with blocks of 8 rows (8 independent sums cover the FMA latency), then one part
+// pack.
+template <std::size_t Rows, std::size_t Width, std::size_t K, class Arch, class T>
+constexpr void shifted_products(const T* x, std::size_t x_row, const std::array<std::size_t, K>& x_offset,
+                                const T* y, const std::array<std::size_t, K>& y_offset, T* c,
+                                std::size_t c_row, bool accumulate) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  constexpr std::size_t vector_end = Width - Width % L;
+  constexpr std::size_t wide_end = vector_end - vector_end % (4 * L);
+  const auto every_row = [&]<std::size_t R, std::size_t V, std::size_t W>(std::size_t j) {
+    constexpr std::size_t blocked_end = Rows - Rows % R;
+    for (std::size_t r = 0; r < blocked_end; r += R)
+      detail::shifted_block<R, V, W, K, Arch>(x + r * x_row, x_row, x_offset, y + j, y_offset,
+                                              c + r * c_row + j, c_row, accumulate);
+    if constexpr (blocked_end < Rows)
+      detail::shifted_block<Rows - blocked_end, V, W, K, Arch>(
+          x + blocked_end * x_row, x_row, x_offset, y + j, y_offset, c + blocked_end * c_row + j,
+          c_row, accumulate);
+  };
+  for (std::size_t j = 0; j < wide_end; j += 4 * L) every_row.template operator()<4, 4, L>(j);
+  for (std::size_t j = wide_end; j < vector_end; j += L) every_row.template operator()<8, 1, L>(j);
+  if constexpr (vector_end < Width) every_row.template operator()<8, 1, Width - vector_end>(vector_end);
+}
+
+// C[i, k] (M × N, rows c_row apart) += Σ_j A[i·a_row + j] · B[b_offset[k] + j], j < Width.
+template <std::size_t M, std::size_t N, std::size_t Width, class Arch, class T>
+constexpr void shifted_dots(const T* a, std::size_t a_row, const T* b,
+                            const std::array<std::size_t, N>& b_offset, T* c, std::size_t c_row) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  constexpr std::size_t vector_end = Width - Width % L;
+  constexpr std::size_t B = 4, m_end = M - M % B, n_end = N - N % B;
+  const auto block = [&]<std::size_t BM, std::size_t BN>(std::size_t i, std::size_t k) {
+    alignas(local_alignment<P>) P acc[BM][BN];
+    CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+      CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) acc[u][v] = traits::broadcast(T(0));
+    const auto step = [&]<std::size_t W>(std::size_t j) CTNN_INLINE_LAMBDA {
+      alignas(local_alignment<P>) P bv[BN];
+      CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v)
+        bv[v] = traits::pin(detail::load_part<W, Arch>(b + b_offset[k + v] + j));
+      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u) {
+        const P av = traits::pin(detail::load_part<W, Arch>(a + (i + u) * a_row + j));
+        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) acc[u][v] = multiply_add<T, Arch>(av, bv[v], acc[u][v]);
+      }
+    };
+    for (std::size_t j = 0; j < vector_end; j += L) step.template operator()<L>(j);
+    if constexpr (vector_end < Width) step.template operator()<Width - vector_end>(vector_end);
+    if constexpr (L > 1 && (BM * BN) % L == 0) {
+      // L sums at a time (pack_traits::sum_rows), as affine.hpp's dot_sums
+      alignas(local_alignment<P>) P flat[BM * BN];
+      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) flat[u * BN + v] = acc[u][v];
+      alignas(64) T sums[BM * BN];
+      CTNN_UNROLL for (std::size_t q = 0; q < BM * BN / L; ++q) traits::store(sums + q * L, traits::sum_rows(flat + q * L));
+      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += sums[u * BN + v];
+    } else {
+      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += traits::sum(acc[u][v]);
+    }
+  };
+  for (std::size_t i = 0; i < m_end; i += B) {
+    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<B, B>(i, k);
+    if constexpr (n_end < N) block.template operator()<B, N - n_end>(i, n_end);
+  }
+  if constexpr (m_end < M) {
+    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<M - m_end, B>(m_end, k);
+    if constexpr (n_end < N) block.template operator()<M - m_end, N - n_end>(m_end, n_end);
+  }
+}
+
+}  // namespace ctnn::simd
