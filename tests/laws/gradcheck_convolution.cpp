@@ -51,6 +51,15 @@ using y = op::dense<"head", 3, op::flatten<p>>;
 using net = ctnn::graph<ctnn::outputs<y>, ctnn::objective<op::squared_error<y>>>;
 }  // namespace shared
 
+// 17 output channels: ∂W as outer products over δyᵀ (a full pack and a part pack of float and of
+// double), at stride 1 with dilation.
+namespace many_channels {
+using x = op::input<"x", 2, 5, 6>;
+using c = op::conv2d<"c1", 17, op::kernel<3>, x, op::padding<2>, op::dilation<2, 1>>;
+using y = op::dense<"head", 2, op::global_avg_pool<op::tanh<c>>>;
+using net = ctnn::graph<ctnn::outputs<y>, ctnn::objective<op::squared_error<y>>>;
+}  // namespace many_channels
+
 // The definitions, evaluated directly: y[o, i, j] = b[o] + Σ W[o, c, p, q] x[c, i·s + p·d − pad,
 // j·s + q·d − pad] (0 outside), and the pools.
 struct window2d {
@@ -179,6 +188,15 @@ TEST_CASE("conv2d and the pools compute their definitions") {
   static_assert(std::is_same_v<ctnn::core::shape_of<strided::c>, ctnn::shape<5, 4, 6>>);
   static_assert(std::is_same_v<ctnn::core::shape_of<shared::p>, ctnn::shape<2, 3, 3>>);
   static_assert(shared::net::block_count == 3);  // one conv weight (no bias), the head's two
+  {
+    using net = many_channels::net;
+    const auto p = laws::random_graph_parameters<net, double>(13);
+    std::vector<double> x3(x.begin(), x.begin() + 2 * 5 * 6);
+    const window2d g{2, 5, 6, 3, 3, 1, 1, 2, 2, 2, 1};
+    const auto want = direct_conv(g, 17, x3.data(), p->data() + block_at<net>("c1", "weight"),
+                                  p->data() + block_at<net>("c1", "bias"));
+    check_close(node_values<net, many_channels::c>(*p, x3), want);
+  }
 }
 
 TEST_CASE_TEMPLATE("backprop through conv2d and pooling matches central differences", T, float,
@@ -186,12 +204,14 @@ TEST_CASE_TEMPLATE("backprop through conv2d and pooling matches central differen
   check_law<lenet_like::net, T>(1, 5);
   check_law<strided::net, T>(2, 3);
   check_law<shared::net, T>(3, 4);
+  check_law<many_channels::net, T>(7, 3);
 }
 
 TEST_CASE_TEMPLATE("the scalar architecture passes the same law", T, float, double) {
   check_law<lenet_like::net, T, ctnn::simd::scalar_arch>(4, 3);
   check_law<strided::net, T, ctnn::simd::scalar_arch>(5, 2);
   check_law<shared::net, T, ctnn::simd::scalar_arch>(6, 3);
+  check_law<many_channels::net, T, ctnn::simd::scalar_arch>(8, 2);
 }
 
 TEST_CASE("forward mode through conv2d and pooling matches differences of the outputs") {

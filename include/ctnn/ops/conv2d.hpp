@@ -272,6 +272,10 @@ struct conv2d {
             o[oc * window + p * KW + q] = oc * adjoint_channel + margin - p * DH * PW - q * DW;
       return o;
     }();
+    // ∂W: as outer products over δyᵀ when Out fills at least one pack, else as dot products
+    // (few output channels: a part pack would waste most lanes; long dots reduce rarely)
+    template <class T, class Arch>
+    static constexpr bool outer_gradient = Out >= simd::pack_traits<T, Arch>::lanes;
     // output rows per block of the forward product, input rows per block of the adjoint's
     static constexpr std::size_t out_rows = std::clamp<std::size_t>(16384 / (Out * PW), 1, OH);
     static constexpr std::size_t in_rows =
@@ -317,6 +321,8 @@ struct conv2d {
     std::array<T, Out * taps> dw;
     for (std::size_t i = 0; i < Out * taps; ++i)
       dw[i] = a.accumulate[0] ? a.g_in[a.param_offset[0] + i] : T(0);
+    // ∂Wᵀ summed over the tile by outer products, when Out fills a pack (no reduction per sample)
+    std::array<T, S::template outer_gradient<T, Arch> ? taps * Out : 1> dwt{};
     for (std::size_t s = 0; s < a.n; ++s) {
       std::array<T, S::input> xp;
       std::array<T, S::adjoint> dyp;
@@ -341,9 +347,20 @@ struct conv2d {
           if constexpr (full_end < geometry::height)
             rows.template operator()<geometry::height - full_end>(full_end);
         }
-      simd::shifted_dots<Out, taps, S::wide, Arch>(dyp.data() + S::margin, S::adjoint_channel,
-                                                    xp.data(), S::input_offset, dw.data(), taps);
+      if constexpr (S::template outer_gradient<T, Arch>) {
+        // δyᵀ: a row of Out values per output position (zeros at the dropped columns)
+        std::array<T, S::wide * Out> dyt;
+        for (std::size_t t = 0; t < S::wide; ++t)
+          for (std::size_t o = 0; o < Out; ++o) dyt[t * Out + o] = dyp[o * S::adjoint_channel + S::margin + t];
+        simd::shifted_outer<taps, Out, S::wide, Arch>(xp.data(), S::input_offset, dyt.data(), dwt.data());
+      } else {
+        simd::shifted_dots<Out, taps, S::wide, Arch>(dyp.data() + S::margin, S::adjoint_channel,
+                                                      xp.data(), S::input_offset, dw.data(), taps);
+      }
     }
+    if constexpr (S::template outer_gradient<T, Arch>)
+      for (std::size_t o = 0; o < Out; ++o)
+        for (std::size_t k = 0; k < taps; ++k) dw[o * taps + k] += dwt[k * Out + o];
     put_gradients<Arch>(a, dw.data());
   }
 

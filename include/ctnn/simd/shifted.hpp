@@ -6,7 +6,8 @@
 // place (no patch matrix is gathered):
 //   shifted_products   C[r, j] (+)= Σ_k X[r·x_row + x_offset[k]] · Y[y_offset[k] + j]
 //                      (forward: X = W; input adjoint: X = W read per input channel, Y = δy)
-//   shifted_dots       C[i, k] += Σ_j A[i·a_row + j] · B[b_offset[k] + j]     (∂W)
+//   shifted_dots       C[i, k] += Σ_j A[i·a_row + j] · B[b_offset[k] + j]     (∂W, few outputs)
+//   shifted_outer      C[r, j] += Σ_t A[a_offset[r] + t] · B[t·Width + j]     (∂Wᵀ, B = δyᵀ)
 // Register blocks as in affine.hpp: 4 rows × 4 packs of broadcast products, 4 × 4 dot products.
 
 #include <array>
@@ -47,7 +48,8 @@ constexpr void shifted_block(const T* x, std::size_t x_row, const std::array<std
 
 }  // namespace detail
 
-// All Rows × Width values of C (rows c_row apart): chunks of 4 packs with blocks of 4 rows, then
+// All Rows × Width values of C (rows c_row apart): chunks of 4 packs with blocks of 4 rows (or
+// all of up to 6), then
 // single packs with blocks of 8 rows (8 independent sums cover the FMA latency), then one part
 // pack.
 template <std::size_t Rows, std::size_t Width, std::size_t K, class Arch, class T>
@@ -67,7 +69,10 @@ constexpr void shifted_products(const T* x, std::size_t x_row, const std::array<
           x + blocked_end * x_row, x_row, x_offset, y + j, y_offset, c + blocked_end * c_row + j,
           c_row, accumulate);
   };
-  for (std::size_t j = 0; j < wide_end; j += 4 * L) every_row.template operator()<4, 4, L>(j);
+  // Up to 6 rows go in one block (24 sums): a remainder block of 1 or 2 rows would load as many
+  // packs as it computes.
+  constexpr std::size_t wide_rows = Rows <= 6 ? Rows : 4;
+  for (std::size_t j = 0; j < wide_end; j += 4 * L) every_row.template operator()<wide_rows, 4, L>(j);
   for (std::size_t j = wide_end; j < vector_end; j += L) every_row.template operator()<8, 1, L>(j);
   if constexpr (vector_end < Width) every_row.template operator()<8, 1, Width - vector_end>(vector_end);
 }
@@ -118,6 +123,66 @@ constexpr void shifted_dots(const T* a, std::size_t a_row, const T* b,
     for (std::size_t k = 0; k < n_end; k += B) block.template operator()<M - m_end, B>(m_end, k);
     if constexpr (n_end < N) block.template operator()<M - m_end, N - n_end>(m_end, n_end);
   }
+}
+
+namespace detail {
+
+// R rows × V packs (the last of Width lanes) of C from column j on, accumulated in place.
+template <std::size_t R, std::size_t V, std::size_t Width, std::size_t Count, std::size_t Stride,
+          std::size_t Rows, class Arch, class T>
+constexpr void outer_block(const T* a, const std::array<std::size_t, Rows>& a_offset,
+                           std::size_t r0, const T* b, T* c) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  alignas(local_alignment<P>) P acc[R][V];
+  const T* rows[R];
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
+    rows[r] = a + a_offset[r0 + r];
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+      acc[r][v] = v + 1 == V ? load_part<Width, Arch>(c + (r0 + r) * Stride + v * L)
+                             : load_part<L, Arch>(c + (r0 + r) * Stride + v * L);
+  }
+  for (std::size_t t = 0; t < Count; ++t) {
+    alignas(local_alignment<P>) P bv[V];
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+      bv[v] = traits::pin(v + 1 == V ? load_part<Width, Arch>(b + t * Stride + v * L)
+                                     : load_part<L, Arch>(b + t * Stride + v * L));
+    CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
+      const P av = traits::pin(traits::broadcast(rows[r][t]));
+      CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(av, bv[v], acc[r][v]);
+    }
+  }
+  CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
+    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+      if (v + 1 == V) store_part<Width, Arch>(c + (r0 + r) * Stride + v * L, acc[r][v]);
+      else store_part<L, Arch>(c + (r0 + r) * Stride + v * L, acc[r][v]);
+}
+
+}  // namespace detail
+
+// C[r, j] (Rows × Width, row-major) += Σ_{t < Count} A[a_offset[r] + t] · B[t·Width + j]: for
+// ∂Wᵀ with A the padded input (row r = tap r's window) and B = δyᵀ (a row per output position),
+// accumulated over the samples without a reduction per sample. Width up to 2 packs per block
+// with 8 rows (8 or 16 independent sums), wider in chunks of 2 packs.
+template <std::size_t Rows, std::size_t Width, std::size_t Count, class Arch, class T>
+constexpr void shifted_outer(const T* a, const std::array<std::size_t, Rows>& a_offset, const T* b,
+                             T* c) {
+  constexpr std::size_t L = pack_traits<T, Arch>::lanes;
+  constexpr std::size_t R = 8, blocked_end = Rows - Rows % R;
+  const auto columns = [&]<std::size_t RB>(std::size_t r0) {
+    constexpr std::size_t chunk = 2 * L, chunk_end = Width - Width % chunk;
+    for (std::size_t j = 0; j < chunk_end; j += chunk)
+      detail::outer_block<RB, 2, L, Count, Width, Rows, Arch>(a, a_offset, r0, b + j, c + j);
+    if constexpr (chunk_end < Width) {
+      constexpr std::size_t rest = Width - chunk_end;
+      constexpr std::size_t packs = (rest + L - 1) / L;
+      detail::outer_block<RB, packs, rest - (packs - 1) * L, Count, Width, Rows, Arch>(
+          a, a_offset, r0, b + chunk_end, c + chunk_end);
+    }
+  };
+  for (std::size_t r = 0; r < blocked_end; r += R) columns.template operator()<R>(r);
+  if constexpr (blocked_end < Rows) columns.template operator()<Rows - blocked_end>(blocked_end);
 }
 
 }  // namespace ctnn::simd
