@@ -117,27 +117,14 @@ constexpr void scatter_patches(const T* patches, std::size_t oh0, T* x) {
       }
 }
 
-// c[i·c_row + k] += Σ_j a[i·a_stride + j] · b[k·Width + j] for i < M, k < N: products of rows,
-// 4 × 4 dot products at a time on the register-blocked kernel of simd/affine.hpp.
-template <std::size_t M, std::size_t N, std::size_t Width, class Arch, class T>
-constexpr void add_row_products(const T* a, std::size_t a_stride, const T* b, T* c,
-                                std::size_t c_row) {
-  constexpr std::size_t B = 4, m_end = M / B * B, n_end = N / B * B;
-  const auto block = [&]<std::size_t BM, std::size_t BN>(std::size_t i, std::size_t k) {
-    T sums[BM][BN];
-    simd::detail::dot_block<BM, BN, Width, Arch>(b + k * Width, a + i * a_stride, a_stride, sums);
-    for (std::size_t u = 0; u < BM; ++u)
-      for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += sums[u][v];
-  };
-  for (std::size_t i = 0; i < m_end; i += B) {
-    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<B, B>(i, k);
-    if constexpr (n_end < N) block.template operator()<B, N - n_end>(i, n_end);
-  }
-  if constexpr (m_end < M) {
-    for (std::size_t k = 0; k < n_end; k += B) block.template operator()<M - m_end, B>(m_end, k);
-    if constexpr (n_end < N) block.template operator()<M - m_end, N - n_end>(m_end, n_end);
-  }
-}
+// Where patch row k starts in a patch matrix of rows Width long: the shifted dots of
+// simd/shifted.hpp with constant shifts are products of rows.
+template <std::size_t N, std::size_t Width>
+inline constexpr auto patch_rows = [] {
+  std::array<std::size_t, N> o{};
+  for (std::size_t k = 0; k < N; ++k) o[k] = k * Width;
+  return o;
+}();
 
 }  // namespace detail
 
@@ -493,8 +480,9 @@ struct conv2d {
     constexpr std::size_t width = Rows * geometry::out_width;
     std::array<T, taps * width> patches;
     detail::gather_patches<geometry, Rows>(x, oh0, patches.data());
-    detail::add_row_products<Out, taps, width, Arch>(dy + oh0 * geometry::out_width, plane,
-                                                     patches.data(), dw, taps);
+    simd::shifted_dots<Out, taps, width, Arch>(dy + oh0 * geometry::out_width, plane,
+                                                patches.data(), detail::patch_rows<taps, width>,
+                                                dw, taps);
   }
 };
 
