@@ -77,6 +77,31 @@ constexpr void shifted_products(const T* x, std::size_t x_row, const std::array<
   if constexpr (vector_end < Width) every_row.template operator()<8, 1, Width - vector_end>(vector_end);
 }
 
+namespace detail {
+
+// c[u·c_row + v] += the lanes of acc[u][v] summed: L sums at a time where BM·BN is a multiple of
+// L (pack_traits::sum_rows, as affine.hpp's dot_sums), else one horizontal sum each.
+template <std::size_t BM, std::size_t BN, class Arch, class T>
+constexpr void add_dot_sums(const pack<T, Arch> (&acc)[BM][BN], T* c, std::size_t c_row) {
+  using traits = pack_traits<T, Arch>;
+  using P = pack<T, Arch>;
+  constexpr std::size_t L = traits::lanes;
+  if constexpr (L > 1 && (BM * BN) % L == 0) {
+    alignas(local_alignment<P>) P flat[BM * BN];
+    CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+      CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) flat[u * BN + v] = acc[u][v];
+    alignas(64) T sums[BM * BN];
+    CTNN_UNROLL for (std::size_t q = 0; q < BM * BN / L; ++q) traits::store(sums + q * L, traits::sum_rows(flat + q * L));
+    CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+      CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[u * c_row + v] += sums[u * BN + v];
+  } else {
+    CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
+      CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[u * c_row + v] += traits::sum(acc[u][v]);
+  }
+}
+
+}  // namespace detail
+
 // C[i, k] (M × N, rows c_row apart) += Σ_j A[i·a_row + j] · B[b_offset[k] + j], j < Width.
 template <std::size_t M, std::size_t N, std::size_t Width, class Arch, class T>
 constexpr void shifted_dots(const T* a, std::size_t a_row, const T* b,
@@ -101,19 +126,7 @@ constexpr void shifted_dots(const T* a, std::size_t a_row, const T* b,
     };
     for (std::size_t j = 0; j < vector_end; j += L) step.template operator()<L>(j);
     if constexpr (vector_end < Width) step.template operator()<Width - vector_end>(vector_end);
-    if constexpr (L > 1 && (BM * BN) % L == 0) {
-      // L sums at a time (pack_traits::sum_rows), as affine.hpp's dot_sums
-      alignas(local_alignment<P>) P flat[BM * BN];
-      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
-        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) flat[u * BN + v] = acc[u][v];
-      alignas(64) T sums[BM * BN];
-      CTNN_UNROLL for (std::size_t q = 0; q < BM * BN / L; ++q) traits::store(sums + q * L, traits::sum_rows(flat + q * L));
-      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
-        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += sums[u * BN + v];
-    } else {
-      CTNN_UNROLL for (std::size_t u = 0; u < BM; ++u)
-        CTNN_UNROLL for (std::size_t v = 0; v < BN; ++v) c[(i + u) * c_row + k + v] += traits::sum(acc[u][v]);
-    }
+    detail::add_dot_sums<BM, BN, Arch>(acc, c + i * c_row + k, c_row);
   };
   for (std::size_t i = 0; i < m_end; i += B) {
     for (std::size_t k = 0; k < n_end; k += B) block.template operator()<B, B>(i, k);
