@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "arguments.hpp"
 #include "fashion_data.hpp"
 
 namespace {
@@ -53,30 +54,7 @@ struct options {
 constexpr const char* usage =
     "usage: fashion_cnn [--epochs N] [--batch N] [--lr X] [--threads N] [--seed S]\n"
     "                   [--weight-decay X] [--data DIR] [--limit N] [--plot FILE]\n";
-
-[[noreturn]] void bad_argument(const std::string& what) {
-  std::fprintf(stderr, "fashion_cnn: %s\n%s", what.c_str(), usage);
-  std::exit(2);
-}
-
-std::uint64_t parse_count(const char* name, const char* text, bool zero_ok) {
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (text[0] == '-' || end == text || *end != '\0' || errno != 0 || (v == 0 && !zero_ok))
-    bad_argument(std::string(name) + " must be " + (zero_ok ? "a whole number >= 0" : "a whole number >= 1") +
-                 ", got '" + text + "'");
-  return v;
-}
-
-double parse_fraction(const char* name, const char* text) {
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (end == text || *end != '\0' || errno != 0 || !(v >= 0) || !(v < 1))
-    bad_argument(std::string(name) + " must be a number in [0, 1), got '" + text + "'");
-  return v;
-}
+const examples::arguments args{"fashion_cnn", usage};
 
 options parse(int argc, char** argv) {
   options o;
@@ -86,20 +64,20 @@ options parse(int argc, char** argv) {
       std::printf("%s", usage);
       std::exit(0);
     }
-    if (k + 1 >= argc) bad_argument("unknown option or missing value: '" + std::string(arg) + "'");
+    if (k + 1 >= argc) args.bad("unknown option or missing value: '" + std::string(arg) + "'");
     const char* value = argv[++k];
-    if (arg == "--epochs") o.epochs = parse_count("--epochs", value, false);
-    else if (arg == "--batch") o.batch = parse_count("--batch", value, false);
-    else if (arg == "--lr") o.lr = parse_fraction("--lr", value);
-    else if (arg == "--weight-decay") o.weight_decay = parse_fraction("--weight-decay", value);
-    else if (arg == "--threads") o.threads = parse_count("--threads", value, false);
-    else if (arg == "--seed") o.seed = parse_count("--seed", value, true);
+    if (arg == "--epochs") o.epochs = args.count("--epochs", value, false);
+    else if (arg == "--batch") o.batch = args.count("--batch", value, false);
+    else if (arg == "--lr") o.lr = args.real("--lr", value, 0, 1, true);
+    else if (arg == "--weight-decay") o.weight_decay = args.real("--weight-decay", value, 0, 1, true);
+    else if (arg == "--threads") o.threads = args.count("--threads", value, false);
+    else if (arg == "--seed") o.seed = args.count("--seed", value, true);
     else if (arg == "--data") o.data = value;
-    else if (arg == "--limit") o.limit = parse_count("--limit", value, true);
+    else if (arg == "--limit") o.limit = args.count("--limit", value, true);
     else if (arg == "--plot") o.plot = value;
-    else bad_argument("unknown option '" + std::string(arg) + "'");
+    else args.bad("unknown option '" + std::string(arg) + "'");
   }
-  if (o.lr == 0) bad_argument("--lr must be above 0");
+  if (o.lr == 0) args.bad("--lr must be above 0");
   return o;
 }
 

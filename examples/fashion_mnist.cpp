@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arguments.hpp"
 #include "fashion_data.hpp"
 
 namespace {
@@ -45,6 +46,7 @@ constexpr const char* usage =
     "                     [--schedule cosine|constant] [--weight-decay X] [--standardise yes|no]\n"
     "                     [--validation F] [--threads N] [--seed S] [--data DIR] [--limit N]\n"
     "                     [--plot FILE]\n";
+const examples::arguments args{"fashion_mnist", usage};
 constexpr const char* supported_hidden = "128, 256,128, 512,256";
 constexpr const char* supported_optimizers = "sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw";
 
@@ -65,37 +67,6 @@ struct options {
   std::string plot = "fashion_mnist_curves.svg";
 };
 
-[[noreturn]] void bad_argument(const std::string& what) {
-  std::fprintf(stderr, "fashion_mnist: %s\n%s", what.c_str(), usage);
-  std::exit(2);
-}
-
-std::uint64_t parse_count(const char* name, const char* text, bool zero_ok) {
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (text[0] == '-' || end == text || *end != '\0' || errno != 0 || (v == 0 && !zero_ok))
-    bad_argument(std::string(name) + " must be " + (zero_ok ? "a whole number >= 0" : "a whole number >= 1") +
-                 ", got '" + text + "'");
-  return v;
-}
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
-double parse_real(const char* name, const char* text, double low, double high, bool low_inclusive) {
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(text, &end);
-  if (end == text || *end != '\0' || errno != 0 || !(low_inclusive ? v >= low : v > low) || !(v < high))
-    bad_argument(std::string(name) + " must be a number in " + (low_inclusive ? "[" : "(") +
-                 number(low) + ", " + number(high) + "), got '" + text + "'");
-  return v;
-}
-
 options parse(int argc, char** argv) {
   options o;
   for (int k = 1; k < argc; ++k) {
@@ -104,35 +75,35 @@ options parse(int argc, char** argv) {
       std::printf("%s", usage);
       std::exit(0);
     }
-    if (k + 1 >= argc) bad_argument("unknown option or missing value: '" + std::string(arg) + "'");
+    if (k + 1 >= argc) args.bad("unknown option or missing value: '" + std::string(arg) + "'");
     const char* value = argv[++k];
-    if (arg == "--epochs") o.epochs = parse_count("--epochs", value, false);
-    else if (arg == "--batch") o.batch = parse_count("--batch", value, false);
+    if (arg == "--epochs") o.epochs = args.count("--epochs", value, false);
+    else if (arg == "--batch") o.batch = args.count("--batch", value, false);
     else if (arg == "--hidden") o.hidden = value;
-    else if (arg == "--lr") o.lr = parse_real("--lr", value, 0, 1e3, false);
+    else if (arg == "--lr") o.lr = args.real("--lr", value, 0, 1e3, false);
     else if (arg == "--optimizer") o.optimizer = value;
     else if (arg == "--schedule") o.schedule = value;
-    else if (arg == "--weight-decay") o.weight_decay = parse_real("--weight-decay", value, 0, 1, true);
+    else if (arg == "--weight-decay") o.weight_decay = args.real("--weight-decay", value, 0, 1, true);
     else if (arg == "--standardise") {
       if (std::string_view(value) != "yes" && std::string_view(value) != "no")
-        bad_argument("--standardise must be yes or no, got '" + std::string(value) + "'");
+        args.bad("--standardise must be yes or no, got '" + std::string(value) + "'");
       o.standardise = std::string_view(value) == "yes";
     }
-    else if (arg == "--validation") o.validation = parse_real("--validation", value, 0, 1, true);
-    else if (arg == "--threads") o.threads = parse_count("--threads", value, false);
-    else if (arg == "--seed") o.seed = parse_count("--seed", value, true);
+    else if (arg == "--validation") o.validation = args.real("--validation", value, 0, 1, true);
+    else if (arg == "--threads") o.threads = args.count("--threads", value, false);
+    else if (arg == "--seed") o.seed = args.count("--seed", value, true);
     else if (arg == "--data") o.data = value;
-    else if (arg == "--limit") o.limit = parse_count("--limit", value, true);
+    else if (arg == "--limit") o.limit = args.count("--limit", value, true);
     else if (arg == "--plot") o.plot = value;
-    else bad_argument("unknown option '" + std::string(arg) + "'");
+    else args.bad("unknown option '" + std::string(arg) + "'");
   }
   const std::string_view opts[] = {"sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"};
   bool known = false;
   for (auto name : opts) known = known || o.optimizer == name;
   if (!known)
-    bad_argument("--optimizer '" + o.optimizer + "' is not one of: " + supported_optimizers);
+    args.bad("--optimizer '" + o.optimizer + "' is not one of: " + supported_optimizers);
   if (o.schedule != "cosine" && o.schedule != "constant")
-    bad_argument("--schedule '" + o.schedule + "' is not one of: cosine, constant");
+    args.bad("--schedule '" + o.schedule + "' is not one of: cosine, constant");
   if (o.lr == 0) {
     if (o.optimizer == "sgd") o.lr = 0.1;
     else if (o.optimizer == "momentum" || o.optimizer == "nesterov") o.lr = 0.02;
@@ -270,7 +241,7 @@ int train_with_optimizer(const options& o, const data_set& d) {
 int main(int argc, char** argv) {
   const options o = parse(argc, argv);
   if (o.hidden != "128" && o.hidden != "256,128" && o.hidden != "512,256")
-    bad_argument("--hidden '" + o.hidden + "' is not a compiled topology; supported: " +
+    args.bad("--hidden '" + o.hidden + "' is not a compiled topology; supported: " +
                  supported_hidden + " (a topology is a type: add it to the menu in "
                  "examples/fashion_mnist.cpp)");
   try {

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "arguments.hpp"
 #include "fashion_data.hpp"
 
 namespace {
@@ -50,21 +51,7 @@ struct options {
 constexpr const char* usage =
     "usage: residual_mlp [--epochs N] [--batch N] [--threads N] [--seed S] [--data DIR]\n"
     "                    [--limit N] [--plot FILE] [--equations yes]\n";
-
-[[noreturn]] void bad_argument(const std::string& what) {
-  std::fprintf(stderr, "residual_mlp: %s\n%s", what.c_str(), usage);
-  std::exit(2);
-}
-
-std::uint64_t parse_count(const char* name, const char* text, bool zero_ok) {
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long v = std::strtoull(text, &end, 10);
-  if (text[0] == '-' || end == text || *end != '\0' || errno != 0 || (v == 0 && !zero_ok))
-    bad_argument(std::string(name) + " must be " + (zero_ok ? "a whole number >= 0" : "a whole number >= 1") +
-                 ", got '" + text + "'");
-  return v;
-}
+const examples::arguments args{"residual_mlp", usage};
 
 options parse(int argc, char** argv) {
   options o;
@@ -74,17 +61,17 @@ options parse(int argc, char** argv) {
       std::printf("%s", usage);
       std::exit(0);
     }
-    if (k + 1 >= argc) bad_argument("unknown option or missing value: '" + std::string(arg) + "'");
+    if (k + 1 >= argc) args.bad("unknown option or missing value: '" + std::string(arg) + "'");
     const char* value = argv[++k];
-    if (arg == "--epochs") o.epochs = parse_count("--epochs", value, false);
-    else if (arg == "--batch") o.batch = parse_count("--batch", value, false);
-    else if (arg == "--threads") o.threads = parse_count("--threads", value, false);
-    else if (arg == "--seed") o.seed = parse_count("--seed", value, true);
+    if (arg == "--epochs") o.epochs = args.count("--epochs", value, false);
+    else if (arg == "--batch") o.batch = args.count("--batch", value, false);
+    else if (arg == "--threads") o.threads = args.count("--threads", value, false);
+    else if (arg == "--seed") o.seed = args.count("--seed", value, true);
     else if (arg == "--data") o.data = value;
-    else if (arg == "--limit") o.limit = parse_count("--limit", value, true);
+    else if (arg == "--limit") o.limit = args.count("--limit", value, true);
     else if (arg == "--plot") o.plot = value;
     else if (arg == "--equations") o.equations = std::string_view(value) == "yes";
-    else bad_argument("unknown option '" + std::string(arg) + "'");
+    else args.bad("unknown option '" + std::string(arg) + "'");
   }
   return o;
 }
