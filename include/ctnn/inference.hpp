@@ -27,6 +27,7 @@
 #include "ops/arithmetic.hpp"
 #include "ops/conv2d.hpp"
 #include "ops/dense.hpp"
+#include "ops/dropout.hpp"
 #include "ops/input.hpp"
 #include "ops/loss.hpp"
 #include "ops/pooling.hpp"

@@ -55,6 +55,7 @@
 #include <array>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -182,12 +183,23 @@ constexpr std::size_t vjp_flops() {
 // ---- what the rules receive ----------------------------------------------------------------
 // Values of a tile are row-major: sample s of a node of size m is at [s·m, (s+1)·m).
 
+// Which rule a pass runs for the ops that have two (dropout; nn/run_mode.hpp says which pass
+// runs which): the training rule draws from the stream `seed`, sample s of the tile being sample
+// first_sample + s of its batch, so a draw depends on the sample's place in the batch and never
+// on how the batch is split into tiles or threads; the evaluation rule is deterministic.
+struct run_mode {
+  bool training = false;
+  std::uint64_t seed = 0;
+  std::size_t first_sample = 0;
+};
+
 template <class T, std::size_t Inputs, std::size_t Params>
 struct forward_args {
   std::size_t n;                           // samples in the tile
   std::array<const T*, Inputs> in;         // the inputs' values
   T* out;                                  // y
   std::array<const T*, Params> param;      // the parameter blocks, in the op's order
+  run_mode mode{};
 };
 
 // Input adjoints go to sinks (exec/sinks.hpp): sink.put<Count, Arch>(k, v) takes the values k ..
@@ -211,6 +223,7 @@ struct vjp_args {
   std::array<bool, Params> accumulate;
   const T* g_in;
   GradientSink gradient;
+  run_mode mode{};
 };
 
 // Tangents: tin[k] is ẋ_k, tparam[j] is θ̇_j, all of the values' layout (never null).
@@ -223,6 +236,7 @@ struct jvp_args {
   T* tout;
   std::array<const T*, Params> param;
   std::array<const T*, Params> tparam;
+  run_mode mode{};
 };
 
 }  // namespace ctnn::core

@@ -48,6 +48,7 @@ struct tile {
   T* ws = nullptr;                         // the workspace's buffers
   std::array<T*, Inputs> dx{};             // each input's ∇ₓ rows, or null
   std::uint64_t want = 0;                  // bit k: dx[k] is not null
+  core::run_mode mode{};                   // training or evaluation rule (core/op.hpp)
 };
 
 // What the backward pass does around each loss node's vjp: nothing (see program::backward).
@@ -136,7 +137,7 @@ struct program {
   static constexpr void forward_node(const B& b) {
     constexpr std::size_t I = table::input_count[K], P = core::parameters_of<node<K>>::size;
     const core::forward_args<T, I, P> a{b.n, input_values<K, T>(b), value_out<K, T>(b),
-                                        parameter_values<K, T>(b)};
+                                        parameter_values<K, T>(b), b.mode};
     node<K>::template forward<Arch>(a);
   }
 
@@ -380,7 +381,8 @@ struct program {
                 parameter_offsets<K>(),
                 accumulate,
                 g_in,
-                grad};
+                grad,
+                b.mode};
       Node::template vjp<Arch>(a);
     }
   }

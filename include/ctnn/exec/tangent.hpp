@@ -85,7 +85,8 @@ struct tangent_program {
                                       base::template value<K, T>(b),
                                       tws + TangentPlan::offset[K],
                                       base::template parameter_values<K, T>(b),
-                                      tparam};
+                                      tparam,
+                                      b.mode};
       node<K>::template jvp<Arch>(a);
     }
   }

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <type_traits>
 
@@ -19,6 +20,7 @@
 #include "../core/graph.hpp"
 #include "../core/name.hpp"
 #include "activations.hpp"
+#include "run_mode.hpp"
 #include "sequential.hpp"
 
 namespace ctnn {
@@ -187,6 +189,11 @@ struct workspace {
   static constexpr std::size_t tile = Tile;
   using plan = autodiff::plan<typename autodiff::planning_graph<Net>::type, Tile, 64 / sizeof(T)>;
   alignas(64) std::array<T, plan::size> buffers;
+  // The rule of the passes through this workspace and the stream of dropout's draws
+  // (nn/run_mode.hpp).
+  run_rule rule = run_rule::by_pass;
+  std::uint64_t seed = 0;
+  std::uint64_t draw = 0;  // draws taken so far; each gradient pass takes the next
 
   constexpr T* data() { return buffers.data(); }
 };

@@ -153,6 +153,7 @@ struct pass_data {
   std::array<const T*, G::target_count> t{};
   std::array<T*, G::input_count> dx{};
   std::array<T*, G::output_count> y{};
+  core::run_mode mode{};  // first_sample unused: each tile's is its first sample's index
 };
 
 // One buffer per part of the graph (input, target, ...): a span, or an array or tuple of spans.
@@ -232,6 +233,8 @@ constexpr exec::tile<T, G::input_count, G::target_count, DX> tile_at(const T* p,
   for (std::size_t k = 0; k < G::target_count; ++k)
     b.t[k] = d.t[k] == nullptr ? nullptr : d.t[k] + s0 * G::target_sizes[k];
   b.want = wanted_inputs(d);
+  b.mode = d.mode;
+  b.mode.first_sample = s0;
   return b;
 }
 
@@ -527,7 +530,8 @@ constexpr void forward_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x
   const std::size_t n = detail::checked_batch<G>("forward_batch", x, nullptr, nullptr, nullptr);
   detail::require_buffers("forward_batch", Net::output_count == 1 ? "the output buffer" : "output buffer",
                           detail::sizes(y), n, Net::output_sizes);
-  const auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  d.mode = detail::output_mode(ws);
   detail::forward_rows<Arch>(p.data(), d, 0, n, ws);
 }
 
@@ -539,7 +543,8 @@ constexpr T loss_batch(const parameters<Net, T>& p, const Loss&, batch_inputs<Ne
   if constexpr (detail::loss_fits<Net, Loss>()) {
     using G = detail::objective_graph<Net, Loss>;
     const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
-    const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+    auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+    d.mode = detail::output_mode(ws);
     return detail::mean_objective<Arch, G>(p.data(), d, n, static_cast<T*>(nullptr), ws);
   } else {
     return T{};
@@ -553,7 +558,8 @@ constexpr T loss_batch(const parameters<Net, T>& p, batch_inputs<Net, T> x,
                        batch_targets<Net, T> targets, workspace<Net, T, Tile>& ws) {
   using G = Net;
   const std::size_t n = detail::checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
-  const auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+  auto d = detail::bind<G, T>(x, targets, nullptr, nullptr);
+  d.mode = detail::output_mode(ws);
   return detail::mean_objective<Arch, G>(p.data(), d, n, static_cast<T*>(nullptr), ws);
 }
 
@@ -567,7 +573,8 @@ constexpr T gradient_batch(const char* where, const parameters<Net, T>& p, const
     return T{};
   } else {
     const std::size_t n = checked_batch<G>(where, x, targets, dx, y);
-    const auto d = bind<G, T>(x, targets, dx, y);
+    auto d = bind<G, T>(x, targets, dx, y);
+    d.mode = gradient_mode(ws);
     return mean_objective<Arch, G>(p.data(), d, n, g.data(), ws);
   }
 }
@@ -663,7 +670,8 @@ template <class Arch, class Net, class G, class T, class X, class Tg, class DX>
 constexpr T sample_pass(const parameters<Net, T>& p, const X& x, const Tg& t,
                         std::type_identity_t<gradient<Net, T>>* g, const DX& dx) {
   workspace<Net, T, 1> ws;
-  const auto d = bind<G, T>(x, t, dx, nullptr);
+  auto d = bind<G, T>(x, t, dx, nullptr);
+  if (g != nullptr) d.mode = training_draw(0, 0);  // no workspace of the caller's: no stream
   return sample_objective<Arch, G>(p.data(), d, g == nullptr ? nullptr : g->data(), ws);
 }
 }  // namespace detail

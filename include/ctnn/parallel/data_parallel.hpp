@@ -60,6 +60,13 @@ class parallel_workspace {
   // The number of threads it has buffers for.
   std::size_t threads() const { return threads_; }
 
+  // The rule of the passes through it and the stream of dropout's draws, as a workspace's
+  // (nn/run_mode.hpp): one stream for all threads, a draw depending on the sample's place in the
+  // batch, so the threads draw what one thread would.
+  run_rule rule = run_rule::by_pass;
+  std::uint64_t seed = 0;
+  std::uint64_t draw = 0;
+
   // Internals of the passes below (unstable).
   workspace<Net, T, Tile>& workspace_of(std::size_t k) { return per_thread_[k].ws; }
   double& loss_of(std::size_t k) { return per_thread_[k].loss; }
@@ -181,7 +188,8 @@ void forward_batch(thread_pool& pool, const parameters<Net, T>& p, batch_inputs<
   detail::require_buffers("forward_batch", Net::output_count == 1 ? "the output buffer" : "output buffer",
                           detail::sizes(y), n, Net::output_sizes);
   detail::require_threads("forward_batch", pws.threads(), pool.size());
-  const auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
+  d.mode = detail::output_mode(pws);
   const detail::batch_split split{n, pool.size()};
   detail::run_chunks(pool, split, [&](std::size_t k) {
     detail::forward_rows<Arch>(p.data(), d, split.begin(k), split.begin(k + 1), pws.workspace_of(k));
@@ -194,7 +202,8 @@ T threaded_loss(thread_pool& pool, const parameters<Net, T>& p, const X& x, cons
                 parallel_workspace<Net, T, Tile>& pws) {
   const std::size_t n = checked_batch<G>("loss_batch", x, targets, nullptr, nullptr);
   require_threads("loss_batch", pws.threads(), pool.size());
-  const auto d = bind<G, T>(x, targets, nullptr, nullptr);
+  auto d = bind<G, T>(x, targets, nullptr, nullptr);
+  d.mode = output_mode(pws);
   const batch_split split{n, pool.size()};
   run_chunks(pool, split, [&](std::size_t k) {
     chunk_objective<Arch, G>(k, split, p.data(), d, static_cast<T*>(nullptr), pws);
@@ -213,7 +222,8 @@ T threaded_gradient(thread_pool& pool, const parameters<Net, T>& p, const X& x, 
     constexpr const char* where = "loss_and_gradient_batch";
     const std::size_t n = checked_batch<G>(where, x, targets, dx, y);
     require_threads(where, pws.threads(), pool.size());
-    const auto d = bind<G, T>(x, targets, dx, y);
+    auto d = bind<G, T>(x, targets, dx, y);
+    d.mode = gradient_mode(pws);
     const batch_split split{n, pool.size()};
     // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
     run_chunks(pool, split, [&](std::size_t k) {

@@ -305,12 +305,14 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
   std::vector<T> yb(count_train_accuracy ? batch * out : 0);
   auto g = std::make_unique<gradient<Net, T>>();
   auto ws = std::make_unique<workspace<Net, T>>();
+  ws->seed = o.seed;  // dropout's draws (nn/run_mode.hpp), the same stream on any thread count
   // With threads > 1: a persistent pool and its per-thread buffers, made once for the fit.
   std::unique_ptr<thread_pool> pool;
   std::unique_ptr<parallel_workspace<Net, T>> pws;
   if (o.threads > 1) {
     pool = std::make_unique<thread_pool>(o.threads);
     pws = std::make_unique<parallel_workspace<Net, T>>(*pool);
+    pws->seed = o.seed;
   }
   std::unique_ptr<parameters<Net, T>> best;
   if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);

@@ -161,7 +161,8 @@ T batch_step(parameters<Net, T>& p, const X& x, const Tg& targets, Optimizer& op
     return T{};
   } else {
     const std::size_t n = checked_batch<G>("train_step_batch", x, targets, nullptr, outputs);
-    const auto d = bind<G, T>(x, targets, nullptr, outputs);
+    auto d = bind<G, T>(x, targets, nullptr, outputs);
+    d.mode = gradient_mode(ws);
     // A batch of one takes the single-sample kernels, which read each row of W once for Wᵀδ and
     // its update together.
     if (n == 1) return one_sample_step<Arch, G, Flatten>(p, d, opt, learning_rate);
@@ -180,7 +181,8 @@ T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, cons
   } else {
     const std::size_t n = checked_batch<G>("train_step_batch", x, targets, nullptr, outputs);
     require_threads("train_step_batch", pws.threads(), pool.size());
-    const auto d = bind<G, T>(x, targets, nullptr, outputs);
+    auto d = bind<G, T>(x, targets, nullptr, outputs);
+    d.mode = gradient_mode(pws);
     const batch_split split{n, pool.size()};
     // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
     if (split.used() == 1) {
@@ -202,6 +204,15 @@ T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, cons
   }
 }
 
+// The buffers of a one-sample step. It takes no workspace, so its training rule draws from
+// stream 0 by the optimizer's step count (nn/run_mode.hpp): a new draw each step.
+template <class G, class T, class X, class Tg, class Optimizer>
+pass_data<G, T, false> sample_step_data(const X& x, const Tg& target, const Optimizer& opt) {
+  auto d = bind<G, T>(x, target, nullptr, nullptr);
+  d.mode = training_draw(0, opt.steps() + 1);
+  return d;
+}
+
 }  // namespace detail
 
 // One optimizer step on one sample: returns its loss (before the step).
@@ -216,7 +227,7 @@ T train_step(parameters<Net, T>& p, const Loss&, sample_inputs<Net, T> x,
     using G = detail::objective_graph<Net, Loss>;
     detail::require_differentiable<Net, G>();
     if constexpr (!detail::differentiable<G>()) return T{};
-    else return detail::fused_sample_step<Arch, G>(p, detail::bind<G, T>(x, target, nullptr, nullptr),
+    else return detail::fused_sample_step<Arch, G>(p, detail::sample_step_data<G, T>(x, target, opt),
                                                    opt, learning_rate);
   }
 }
@@ -228,7 +239,7 @@ T train_step(parameters<Net, T>& p, sample_inputs<Net, T> x, sample_targets<Net,
              Optimizer& opt, double learning_rate) {
   detail::require_differentiable<Net, Net>();
   if constexpr (!detail::differentiable<Net>()) return T{};
-  else return detail::fused_sample_step<Arch, Net>(p, detail::bind<Net, T>(x, target, nullptr, nullptr),
+  else return detail::fused_sample_step<Arch, Net>(p, detail::sample_step_data<Net, T>(x, target, opt),
                                                    opt, learning_rate);
 }
 
