@@ -25,6 +25,7 @@
 #include "nn/softmax.hpp"
 #include "ops/activation.hpp"
 #include "ops/arithmetic.hpp"
+#include "ops/batch_norm.hpp"
 #include "ops/conv2d.hpp"
 #include "ops/dense.hpp"
 #include "ops/dropout.hpp"

@@ -105,11 +105,13 @@ struct parameter_record {
   std::array<std::size_t, 4> dims{};
   std::size_t rank = 0;
   std::size_t node = 0;  // the node that names it
+  bool state = false;    // a state block (core/op.hpp: parameter)
 };
 
 template <class P>
 constexpr parameter_record record_of(std::size_t node) {
-  parameter_record r{P::owner.view(), P::role.view(), P::shape::size, {}, P::shape::rank, node};
+  parameter_record r{P::owner.view(), P::role.view(), P::shape::size, {}, P::shape::rank, node,
+                     P::state};
   for (std::size_t d = 0; d < P::shape::rank; ++d) r.dims[d] = P::shape::dims[d];
   return r;
 }
@@ -390,6 +392,21 @@ struct graph_base {
   }
   static constexpr std::string_view block_role(std::size_t b) {
     return table::records[layout::first_record[b]].role;
+  }
+  // State blocks (core/op.hpp: parameter): kept with the parameters, not trained.
+  static constexpr bool block_is_state(std::size_t b) {
+    return table::records[layout::first_record[b]].state;
+  }
+  static constexpr bool has_state = [] {
+    for (std::size_t b = 0; b < block_count; ++b)
+      if (block_is_state(b)) return true;
+    return false;
+  }();
+  // Whether flat parameter k lies in a state block.
+  static constexpr bool is_state(std::size_t k) {
+    for (std::size_t b = 0; b < block_count; ++b)
+      if (k < layout::offset[b + 1]) return block_is_state(b);
+    return false;
   }
 
   // ---- the objective: loss node k's weight in the objective (0 for other nodes) ----

@@ -71,10 +71,15 @@ namespace ctnn::core {
 enum class fusion : unsigned char { no, yes, maybe };
 
 // A named parameter block: "fc1.weight" is parameter<"fc1", "weight", shape<out, in>>.
-template <name Owner, name Role, class Shape>
+// A state block (State: batch_norm's running statistics) is saved and loaded with the parameters
+// but not trained: a training pass gives, in its gradient block, the block's next value, which
+// the optimizers' steps copy instead of stepping (optim/optimizer.hpp), and gradient checks and
+// clipping leave it out.
+template <name Owner, name Role, class Shape, bool State = false>
 struct parameter {
   static constexpr auto owner = Owner;
   static constexpr auto role = Role;
+  static constexpr bool state = State;
   using shape = Shape;
 };
 
@@ -224,6 +229,9 @@ struct vjp_args {
   const T* g_in;
   GradientSink gradient;
   run_mode mode{};
+  // The factor the pass gave its losses' seeds (1/N for the mean over a batch of N samples):
+  // n · batch_scale is the tile's share of the batch, for state blocks' next values.
+  T batch_scale = T(1);
 };
 
 // Tangents: tin[k] is ẋ_k, tparam[j] is θ̇_j, all of the values' layout (never null).

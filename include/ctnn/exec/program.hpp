@@ -382,7 +382,8 @@ struct program {
                 accumulate,
                 g_in,
                 grad,
-                b.mode};
+                b.mode,
+                scale};
       Node::template vjp<Arch>(a);
     }
   }

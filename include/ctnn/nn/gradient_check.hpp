@@ -15,6 +15,9 @@
 // budgets on bigger nets, `max_entries` spreads a fixed number of checks evenly over the
 // parameters (first and last included) and the inputs; see docs/compile-time-checks.md.
 //
+// The passes run the training rule (nn/run_mode.hpp) with draw 0; batch_norm's running statistics
+// are not checked (their gradient entries are their next values).
+//
 // Only graphs whose gradient needs no node without a derivative can be checked: one with step or
 // sign on the path is a compile error naming that node (a chain: that layer's position).
 
@@ -98,6 +101,9 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
     d.t = bound.t;
   }
   for (std::size_t k = 0; k < G::input_count; ++k) d.dx[k] = dx.data() + in_at[k];
+  // The training rule (dropout's draw 0, a batch_norm's statistics of the one sample), in both
+  // passes: the derivative training uses.
+  d.mode = training_draw(0, 0);
   {
     workspace<Net, T, 1> ws;
     sample_objective<Arch, G>(p.data(), d, g.data(), ws);
@@ -109,6 +115,7 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
   std::array<double, Tn> td{};
   for (std::size_t k = 0; k < P; ++k) pd[k] = static_cast<double>(p[k]);
   pass_data<G, double, false> dd{};
+  dd.mode = d.mode;
   for (std::size_t k = 0; k < G::input_count; ++k) {
     for (std::size_t i = 0; i < G::input_sizes[k]; ++i) xd[in_at[k] + i] = static_cast<double>(d.x[k][i]);
     dd.x[k] = xd.data() + in_at[k];
@@ -150,8 +157,10 @@ constexpr gradient_check_report checked_gradient(const parameters<Net, T>& p, co
       report.worst_finite_difference = fd;
     }
   };
+  // State blocks (batch_norm's running statistics) have next values there, not derivatives.
   for (std::size_t k = 0; k < P; ++k)
-    if (is_sampled(k, P, budget_p)) compare(static_cast<double>(g[k]), pd[k], false, k);
+    if (is_sampled(k, P, budget_p) && !Net::is_state(k))
+      compare(static_cast<double>(g[k]), pd[k], false, k);
   for (std::size_t k = 0; k < In; ++k)
     if (is_sampled(k, In, budget_x)) compare(static_cast<double>(dx[k]), xd[k], true, k);
   return report;

@@ -5,9 +5,11 @@
 //                                              swish, mish: `he_initialization = true`)
 // chosen per dense layer by the activation that reads it (a shared layer once, by its first
 // node); biases start at 0. Other ops with a weight block say their fans (fan_in, fan_out: for
-// op::conv2d, C·KH·KW and Out·KH·KW, PyTorch's) and get the same bounds, after the dense layers. The generator is ctnn's own, so a seed gives the same weights with
+// op::conv2d, C·KH·KW and Out·KH·KW, PyTorch's) and get the same bounds, after the dense layers;
+// ops whose blocks start at constants say which (batch_norm: initial_value). The generator is ctnn's own, so a seed gives the same weights with
 // every compiler and standard library, and it runs in constant evaluation too.
 
+#include <algorithm>
 #include <cstdint>
 #include <type_traits>
 #include <utility>
@@ -33,6 +35,10 @@ concept fan_initialized = requires {
   N::fan_in;
   N::fan_out;
 };
+// Ops whose blocks start at constants (batch_norm: γ = 1, β = 0, running mean 0, variance 1)
+// say so: initial_value[j] for block j.
+template <class N>
+concept constant_initialized = requires { N::initial_value; };
 
 }  // namespace detail
 
@@ -77,6 +83,12 @@ constexpr void initialize(parameters<Net, T>& p, std::uint64_t seed,
             if constexpr (blocks::size > 1) {
               const std::size_t b = Net::parameter_offset(K, 1);
               for (std::size_t i = 0; i < core::at_t<blocks, 1>::shape::size; ++i) p[b + i] = T(0);
+            }
+          } else if constexpr (detail::constant_initialized<N>) {
+            for (std::size_t j = 0; j < N::initial_value.size(); ++j) {
+              const std::size_t b = Net::block_of(K, j);
+              std::fill(p.data() + Net::layout::offset[b], p.data() + Net::layout::offset[b + 1],
+                        static_cast<T>(N::initial_value[j]));
             }
           }
         }(),

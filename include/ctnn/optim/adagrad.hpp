@@ -54,10 +54,11 @@ class adagrad {
     }
   };
 
-  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+  auto start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     ++steps_;
     const T lr = T(learning_rate / (1 + double(steps_ - 1) * o_.lr_decay));
-    return {lr, T(o_.weight_decay), T(o_.eps), gradient_scale, p.data(), sum_.data()};
+    const update u{lr, T(o_.weight_decay), T(o_.eps), gradient_scale, p.data(), sum_.data()};
+    return optim::detail::keeping_state<Net>(u, p.data());
   }
 
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,

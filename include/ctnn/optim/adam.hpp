@@ -75,22 +75,23 @@ class adam_family {
     }
   };
 
-  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+  auto start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     ++steps_;
     const double t = double(steps_);
-    return {T(learning_rate / (1 - std::pow(o_.beta1, t))),
-            T(1 / std::sqrt(1 - std::pow(o_.beta2, t))),
-            Decoupled ? T(1 - learning_rate * o_.weight_decay) : T(1),
-            Decoupled ? T(0) : T(o_.weight_decay),
-            T(o_.beta1),
-            T(1 - o_.beta1),
-            T(o_.beta2),
-            T(1 - o_.beta2),
-            T(o_.eps),
-            gradient_scale,
-            p.data(),
-            m_.data(),
-            v_.data()};
+    const update u{T(learning_rate / (1 - std::pow(o_.beta1, t))),
+                   T(1 / std::sqrt(1 - std::pow(o_.beta2, t))),
+                   Decoupled ? T(1 - learning_rate * o_.weight_decay) : T(1),
+                   Decoupled ? T(0) : T(o_.weight_decay),
+                   T(o_.beta1),
+                   T(1 - o_.beta1),
+                   T(o_.beta2),
+                   T(1 - o_.beta2),
+                   T(o_.eps),
+                   gradient_scale,
+                   p.data(),
+                   m_.data(),
+                   v_.data()};
+    return optim::detail::keeping_state<Net>(u, p.data());
   }
 
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,

@@ -31,11 +31,22 @@ inline void require_max_norm(const char* where, double max_norm) {
 }
 }  // namespace detail
 
-// ‖g‖₂ of the whole block.
+// ‖g‖₂ of the whole block, state blocks (core/op.hpp: parameter; their entries are next values,
+// not derivatives) left out.
 template <class Arch = simd::default_arch, class Net, class T>
 T global_norm(const gradient<Net, T>& g) {
-  return std::sqrt(simd::sum_map<Arch>(g.data(), g.data(), g.size(),
-                                       [](const auto& a, const auto& b) { return a * b; }));
+  const auto squares = [&](std::size_t from, std::size_t to) {
+    return simd::sum_map<Arch>(g.data() + from, g.data() + from, to - from,
+                               [](const auto& a, const auto& b) { return a * b; });
+  };
+  if constexpr (!Net::has_state) {
+    return std::sqrt(squares(0, g.size()));
+  } else {
+    T sum = T(0);
+    for (std::size_t b = 0; b < Net::block_count; ++b)
+      if (!Net::block_is_state(b)) sum += squares(Net::layout::offset[b], Net::layout::offset[b + 1]);
+    return std::sqrt(sum);
+  }
 }
 
 // The factor that brings g's norm down to max_norm (1 when it is already within).
@@ -54,7 +65,16 @@ T clip_grad_norm(gradient<Net, T>& g, std::type_identity_t<T> max_norm) {
   if (norm > max_norm) {
     const T s = max_norm / norm;
     // Called with packs and, for the tail, with scalars: V(s) broadcasts or converts.
-    simd::map<Arch>(g.data(), g.data(), g.size(), [s](auto x) { return x * decltype(x)(s); });
+    const auto scale = [&](std::size_t from, std::size_t to) {
+      simd::map<Arch>(g.data() + from, g.data() + from, to - from,
+                      [s](auto x) { return x * decltype(x)(s); });
+    };
+    if constexpr (!Net::has_state) {
+      scale(0, g.size());
+    } else {
+      for (std::size_t b = 0; b < Net::block_count; ++b)
+        if (!Net::block_is_state(b)) scale(Net::layout::offset[b], Net::layout::offset[b + 1]);
+    }
   }
   return norm;
 }

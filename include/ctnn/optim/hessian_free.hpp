@@ -44,6 +44,9 @@ struct hessian_free_options {
 
 template <class Net, class T, std::size_t Tile = 32>
 class hessian_free {
+  static_assert(!Net::has_state,
+                "ctnn: the Hessian-free optimizer treats every block as a parameter; a batch_norm's running "
+                "statistics are state, updated by the first-order optimizers' steps");
   static_assert(!Net::has_objective, "ctnn: hessian_free takes the loss at the call (a graph without an objective)");
 
  public:

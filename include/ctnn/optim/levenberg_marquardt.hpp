@@ -73,6 +73,9 @@ struct lm_iteration {
 
 template <class Net, class T>
 class levenberg_marquardt {
+  static_assert(!Net::has_state,
+                "ctnn: Levenberg–Marquardt treats every block as a parameter; a batch_norm's running "
+                "statistics are state, updated by the first-order optimizers' steps");
   static_assert(!Net::has_objective && Net::output_count == 1,
                 "ctnn: levenberg_marquardt takes a net with one output and no objective of its own "
                 "(the loss is squared_error)");

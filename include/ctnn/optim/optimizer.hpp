@@ -36,6 +36,7 @@
 // State can be large (one or two blocks the size of the parameters): like a workspace, keep a big
 // net's optimizer in static storage or behind one std::make_unique.
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 
@@ -70,6 +71,63 @@ inline void for_each_pack(std::size_t count, Body body) {
   const std::size_t packed = vector::lanes > 1 ? count - count % vector::lanes : 0;
   for (std::size_t k = 0; k < packed; k += vector::lanes) body(vector{}, k);
   for (std::size_t k = packed; k < count; ++k) body(scalar{}, k);
+}
+
+// The state blocks of Net (core/op.hpp: parameter) as flat ranges [begin, end), neighbours
+// merged.
+template <class Net>
+inline constexpr auto state_ranges = [] {
+  constexpr std::size_t count = [] {
+    std::size_t c = 0;
+    for (std::size_t b = 0; b < Net::block_count; ++b)
+      c += Net::block_is_state(b) && (b == 0 || !Net::block_is_state(b - 1));
+    return c;
+  }();
+  std::array<std::array<std::size_t, 2>, count> r{};
+  std::size_t at = 0;
+  for (std::size_t b = 0; b < Net::block_count; ++b) {
+    if (!Net::block_is_state(b)) continue;
+    if (b == 0 || !Net::block_is_state(b - 1)) r[at++][0] = Net::layout::offset[b];
+    r[at - 1][1] = Net::layout::offset[b + 1];
+  }
+  return r;
+}();
+
+// An optimizer's update over a net with state blocks: a state value takes its gradient entry,
+// which a training pass made the block's next value (batch_norm's running statistics), instead
+// of the optimizer's update; clipping's scale does not apply to it.
+template <class Net, class T, class Update>
+struct state_keeping_update {
+  Update update;
+  T* theta;
+  template <class V>
+  void operator()(V v, std::size_t k, const typename V::type& g) const {
+    std::size_t overlap = 0;
+    for (const auto& r : state_ranges<Net>) {
+      const std::size_t lo = k > r[0] ? k : r[0], hi = k + V::lanes < r[1] ? k + V::lanes : r[1];
+      if (lo < hi) overlap += hi - lo;
+    }
+    if (overlap == 0) {
+      update(v, k, g);
+    } else if (overlap == V::lanes) {
+      V::store(theta + k, g);
+    } else {
+      alignas(64) T values[V::lanes];
+      V::store(values, g);
+      using one = simd::pack_traits<T, simd::scalar_arch>;
+      for (std::size_t i = 0; i < V::lanes; ++i) {
+        if (Net::is_state(k + i)) theta[k + i] = values[i];
+        else update(one{}, k + i, values[i]);
+      }
+    }
+  }
+};
+
+// What every start_step returns: its update, wrapped when Net has state blocks.
+template <class Net, class Update, class T>
+constexpr auto keeping_state(const Update& u, T* theta) {
+  if constexpr (Net::has_state) return state_keeping_update<Net, T, Update>{u, theta};
+  else return u;
 }
 
 // A step from a stored gradient: u (from start_step) over the whole block.

@@ -49,10 +49,11 @@ class rmsprop {
     }
   };
 
-  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+  auto start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     ++steps_;
-    return {T(learning_rate), T(o_.alpha),         T(1 - o_.alpha), T(o_.weight_decay),
-            T(o_.eps),        gradient_scale, p.data(),        square_avg_.data()};
+    const update u{T(learning_rate), T(o_.alpha), T(1 - o_.alpha), T(o_.weight_decay),
+                   T(o_.eps), gradient_scale, p.data(), square_avg_.data()};
+    return optim::detail::keeping_state<Net>(u, p.data());
   }
 
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,

@@ -48,9 +48,10 @@ class sgd {
     }
   };
 
-  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+  auto start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     ++steps_;
-    return {T(learning_rate), T(o_.weight_decay), gradient_scale, p.data()};
+    const update u{T(learning_rate), T(o_.weight_decay), gradient_scale, p.data()};
+    return optim::detail::keeping_state<Net>(u, p.data());
   }
 
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
@@ -110,13 +111,14 @@ class momentum_sgd {
     }
   };
 
-  update start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
+  auto start_step(parameters<Net, T>& p, double learning_rate, T gradient_scale = T(1)) {
     // b starts at 0, so "b ← g on the first step" is b ← 0·b + 1·g: one formula, no branch.
     const T keep = steps_ == 0 ? T(0) : T(o_.momentum);
     const T take = steps_ == 0 ? T(1) : T(1 - o_.dampening);
     ++steps_;
-    return {T(learning_rate), T(o_.weight_decay), gradient_scale, T(o_.momentum), keep, take,
-            o_.nesterov, p.data(), buffer_.data()};
+    const update u{T(learning_rate), T(o_.weight_decay), gradient_scale, T(o_.momentum), keep, take,
+                   o_.nesterov, p.data(), buffer_.data()};
+    return optim::detail::keeping_state<Net>(u, p.data());
   }
 
   void step(parameters<Net, T>& p, const gradient<Net, T>& g, double learning_rate,
