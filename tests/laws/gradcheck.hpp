@@ -273,6 +273,9 @@ struct problem {
   bool kinked = false;
   std::function<double()> cost;  // the loss in double at the current parameters and inputs
   std::function<gradient_entry(std::size_t)> parameter_entry;
+  // Parameter entries that are not derivatives (state blocks: batch_norm's running statistics,
+  // whose entries are their next values), left out; none when empty.
+  std::function<bool(std::size_t)> excluded;
 };
 
 inline void run(problem& q, const gradcheck_options& options, gradcheck_report& r) {
@@ -302,7 +305,11 @@ inline void run(problem& q, const gradcheck_options& options, gradcheck_report& 
     v = keep;
     return (up - down) / (up_at - down_at);
   };
+  const auto left_out = [&](std::size_t e) {
+    return e < parameter_count && q.excluded && q.excluded(e);
+  };
   for (std::size_t e = 0; e < total; e += every) {
+    if (left_out(e)) continue;
     double& v = e < parameter_count ? q.parameters[e] : q.inputs[e - parameter_count];
     const double h = step * std::max(1.0, std::abs(v));
     fd_h[e] = central(v, h);
@@ -326,6 +333,7 @@ inline void run(problem& q, const gradcheck_options& options, gradcheck_report& 
                            std::numeric_limits<double>::min());
 
   for (std::size_t e = 0; e < total; e += every) {
+    if (left_out(e)) continue;
     const bool is_input = e >= parameter_count;
     // The floor never lets the difference's own rounding noise count for more than tolerance/4.
     const double resolution = 4 * noise[e] / options.tolerance;

@@ -60,6 +60,18 @@ using y = op::dense<"head", 2, op::global_avg_pool<op::tanh<c>>>;
 using net = ctnn::graph<ctnn::outputs<y>, ctnn::objective<op::squared_error<y>>>;
 }  // namespace many_channels
 
+// Batch normalisation of a convolution's channels and of a dense layer's features, and dropout
+// (the law runs the training rule: the tile's statistics, the gradient pass's draw).
+namespace normed {
+using x = op::input<"x", 3, 6, 5>;
+using c = op::conv2d<"c1", 4, op::kernel<3>, x, op::padding<1>>;
+using h = op::avg_pool2d<op::tanh<op::batch_norm<"bn1", c>>, op::kernel<2>>;
+using d = op::dense<"fc", 6, op::flatten<h>>;
+using e = op::dropout<op::tanh<op::batch_norm<"bn2", d, std::ratio<1, 3>>>, std::ratio<1, 4>>;
+using y = op::dense<"head", 2, e>;
+using net = ctnn::graph<ctnn::outputs<y>, ctnn::objective<op::squared_error<y>>>;
+}  // namespace normed
+
 // The definitions, evaluated directly: y[o, i, j] = b[o] + Σ W[o, c, p, q] x[c, i·s + p·d − pad,
 // j·s + q·d − pad] (0 outside), and the pools.
 struct window2d {
@@ -205,6 +217,7 @@ TEST_CASE_TEMPLATE("backprop through conv2d and pooling matches central differen
   check_law<strided::net, T>(2, 3);
   check_law<shared::net, T>(3, 4);
   check_law<many_channels::net, T>(7, 3);
+  check_law<normed::net, T>(9, 6);
 }
 
 TEST_CASE_TEMPLATE("the scalar architecture passes the same law", T, float, double) {
@@ -212,6 +225,7 @@ TEST_CASE_TEMPLATE("the scalar architecture passes the same law", T, float, doub
   check_law<strided::net, T, ctnn::simd::scalar_arch>(5, 2);
   check_law<shared::net, T, ctnn::simd::scalar_arch>(6, 3);
   check_law<many_channels::net, T, ctnn::simd::scalar_arch>(8, 2);
+  check_law<normed::net, T, ctnn::simd::scalar_arch>(10, 3);
 }
 
 TEST_CASE("forward mode through conv2d and pooling matches differences of the outputs") {

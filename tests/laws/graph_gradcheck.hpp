@@ -197,6 +197,7 @@ gradcheck_report run_graph_law(const ctnn::parameters<Net, T>& p, const graph_da
   q.input_size = row;
   q.kinked = graph_has_kinks<Net>();
   q.parameter_entry = graph_parameter_entry<Net>;
+  if constexpr (Net::has_state) q.excluded = [](std::size_t k) { return Net::is_state(k); };
   q.cost = [&] {
     for (std::size_t s = 0; s < n; ++s)
       for (std::size_t k = 0; k < inputs; ++k)
@@ -228,6 +229,9 @@ gradcheck_report check_graph_gradient(
     const ctnn::parameters<Net, T>& p, const graph_data<Net, T>& data,
     const gradcheck_options& options = gradcheck_options::for_type<T>()) {
   auto wsd = std::make_unique<ctnn::workspace<Net, double>>();
+  // The differences of the objective the gradient pass differentiated: the training rule, with
+  // the one-sample passes' draw (nn/run_mode.hpp).
+  wsd->rule = ctnn::run_rule::training;
   const auto td = detail::in_double(data.t);
   return detail::run_graph_law(
       p, data,
@@ -253,6 +257,7 @@ gradcheck_report check_graph_gradient_batch(
     const gradcheck_options& options = gradcheck_options::for_type<T>()) {
   auto ws = std::make_unique<ctnn::workspace<Net, T, Tile>>();
   auto wsd = std::make_unique<ctnn::workspace<Net, double, Tile>>();
+  wsd->rule = ctnn::run_rule::training;  // and the gradient pass's draw (below)
   const auto td = detail::in_double(data.t);
   return detail::run_graph_law(
       p, data,
@@ -263,6 +268,8 @@ gradcheck_report check_graph_gradient_batch(
             detail::dynamic_spans<ctnn::batch_input_gradients<Net, T>>(dx));
       },
       [&](const ctnn::parameters<Net, double>& pd, const auto& xd) {
+        wsd->seed = ws->seed;
+        wsd->draw = ws->draw;
         return ctnn::loss_batch<Arch>(pd, detail::dynamic_spans<ctnn::batch_inputs<Net, double>>(xd),
                                       detail::dynamic_spans<ctnn::batch_targets<Net, double>>(td),
                                       *wsd);
