@@ -11,8 +11,9 @@
 //      and compares them with PyTorch's own training from the same start).
 // The chains (network<...>) take their loss at the call; the graphs (ctnn::graph<...>) carry an
 // objective of their own, except residual_at_call, a graph without one that takes it at the call.
-// Two of the graphs are convolutional (conv2d, max/average/global pooling; lenet and odd_conv):
-// their input is an image, one row of C·H·W values per sample.
+// Three of the graphs are convolutional (conv2d, max/average/global pooling; lenet, odd_conv and
+// bn_cnn, which has batch normalisation): their input is an image, one row of C·H·W values per
+// sample. The net with state (bn_cnn) also prints the running statistics' next values ("next").
 //
 //   pytorch_interop <case> <float|double> <model> <batch.txt> <roundtrip> <trained> <sgd|adam>
 //                   <steps> <learning rate>
@@ -143,6 +144,21 @@ static_assert(std::is_same_v<odd_conv_net::c1::shape, shape<5, 4, 6>> &&
               std::is_same_v<odd_conv_net::c2::shape, shape<4, 2, 3>>);
 static_assert(odd_conv::input_sizes[0] == 216 && odd_conv::block_count == 5);
 
+// BnCnn: 2×6×6 → conv 4, 3×3, padding 1, no bias → batch norm → relu → 2×2 max pool → conv 5, 3×3,
+// padding 1, no bias → batch norm → tanh → global average pool → dense 3; cross-entropy on labels.
+// Batch normalisation trains with the batch's statistics (the batch fits one tile) and evaluates
+// with the running ones; the running statistics are state, written and read with the weights.
+namespace bn_cnn_net {
+using x = op::input<"x", 2, 6, 6>;
+using c1 = op::conv2d<"c1", 4, op::kernel<3>, x, op::padding<1>, op::no_bias>;  // β is the bias
+using p1 = op::max_pool2d<op::relu<op::batch_norm<"bn1", c1>>, op::kernel<2>>;
+using c2 = op::conv2d<"c2", 5, op::kernel<3>, p1, op::padding<1>, op::no_bias>;
+using y = op::dense<"head", 3, op::global_avg_pool<op::tanh<op::batch_norm<"bn2", c2>>>>;
+}  // namespace bn_cnn_net
+using bn_cnn = graph<inputs<bn_cnn_net::x>, outputs<bn_cnn_net::y>,
+                     objective<op::softmax_cross_entropy<bn_cnn_net::y>>>;
+static_assert(bn_cnn::input_sizes[0] == 72 && bn_cnn::block_count == 12 && bn_cnn::has_state);
+
 // ---- the passes, for a loss at the call (Loss) or the graph's own objective (Loss = void) -------
 
 template <class Net, class Loss>
@@ -248,8 +264,10 @@ void print_rows(const char* word, const buffers<T>& b, std::size_t n, const std:
 // One line per parameter block, named as in the safetensors file and in PyTorch's state_dict
 // ("fc1.weight", or "0.weight" for a chain), from the graph's public layout.
 template <class Net, class T>
-void print_gradient(const char* word, const gradient<Net, T>& g) {
+void print_gradient(const char* word, const gradient<Net, T>& g, bool state = false) {
   for (std::size_t b = 0; b < Net::block_count; ++b) {
+    // The trainable blocks (a derivative), or the state blocks (their next values).
+    if (Net::block_is_state(b) != state) continue;
     std::printf("%s %s.%s", word, std::string(Net::block_owner(b)).c_str(), std::string(Net::block_role(b)).c_str());
     print_values(g.data() + Net::layout::offset[b], Net::layout::offset[b + 1] - Net::layout::offset[b]);
   }
@@ -319,6 +337,7 @@ int run(const options& o) {
   print_scalar("loss", loss);
   print_scalar("lossb", pass::loss_batch(p, X, Tg, ws));
   print_gradient("grad", g);
+  if constexpr (Net::has_state) print_gradient("next", g, true);
   print_rows("dx", dx, n, in);
   print_rows("yg", yg, n, out);
 
@@ -388,6 +407,7 @@ int main(int argc, char** argv) try {
   if (name == "two_heads") return run<two_heads, void>(type, o);
   if (name == "lenet") return run<lenet, void>(type, o);
   if (name == "odd_conv") return run<odd_conv, void>(type, o);
+  if (name == "bn_cnn") return run<bn_cnn, void>(type, o);
   std::fprintf(stderr, "unknown case '%s'\n", argv[1]);
   return 2;
 } catch (const std::exception& e) {

@@ -3,9 +3,10 @@
 
 For each case below (an nn.Sequential of nn.Linear and activations and the loss ctnn computes for
 it, or a torch.nn.Module whose attributes are named as ctnn's dense and conv2d nodes: a residual
-MLP, a net with two inputs, two outputs and a weighted objective, a LeNet-like CNN, and a CNN
+MLP, a net with two inputs, two outputs and a weighted objective, a LeNet-like CNN, a CNN
 with a rectangular strided, padded, dilated kernel, overlapping max pooling, a 1×1 convolution
-without bias and global average pooling), in float64 and in float32:
+without bias and global average pooling, and a CNN with batch normalisation), in float64 and in
+float32:
   1. PyTorch trains the net for a few Adam steps and writes its state_dict as safetensors, with
      plain struct/json (Debian packages no `safetensors` module; nothing is installed with pip);
   2. the ctnn program (tests/io/pytorch_interop.cpp) loads it and prints its outputs (batch and
@@ -17,6 +18,11 @@ without bias and global average pooling), in float64 and in float32:
   4. ctnn trains the loaded net a few steps (momentum SGD or Adam) and writes it; PyTorch loads
      that file with load_state_dict(strict=True) and must reproduce ctnn's outputs, and its own
      torch.optim run of the same steps from the same start must reach the same parameters.
+With batch normalisation, ctnn's gradient passes are PyTorch's train mode and its output, loss
+and second-order passes its eval mode; the running statistics after one training pass (ctnn's
+"next" values) and after the training steps are compared too. ctnn keeps no
+num_batches_tracked: the files leave it out, and PyTorch loads ctnn's file with only those keys
+missing.
 
 ctnn's losses are means over the batch of a per-sample sum over outputs: squared_error is
 ½‖y − t‖², so it is 0.5·mse_loss(reduction="sum")/n; binary_cross_entropy is
@@ -170,6 +176,22 @@ class OddConv(nn.Module):
         return self.head(self.c2(h).mean(dim=(2, 3)))
 
 
+class BnCnn(nn.Module):
+    """ctnn's `bn_cnn` graph: x (2×6×6) → c1 (4 channels, 3×3, padding 1, no bias) → bn1 → relu → 2×2 max
+    pool → c2 (5 channels, 3×3, padding 1, no bias) → bn2 → tanh → global average pool → head (3).
+    Batch norm's running statistics are buffers: trained in train mode, read in eval mode."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1, self.bn1 = nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4)
+        self.c2, self.bn2 = nn.Conv2d(4, 5, 3, padding=1, bias=False), nn.BatchNorm2d(5)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, x):
+        h = F.max_pool2d(F.relu(self.bn1(self.c1(x.reshape(-1, 2, 6, 6)))), 2)
+        return self.head(torch.tanh(self.bn2(self.c2(h))).mean(dim=(2, 3)))
+
+
 def residual_case(samples, optimizer):
     # Pretrained gently: at lr 0.02 this net learns its few random labels in 20 steps (mean loss
     # 0.006), and then softmax − one-hot is a difference of numbers close to 1: gradients of 1e-9
@@ -205,6 +227,9 @@ CASES = {
     "odd_conv": Case(OddConv, [3 * 9 * 8], [("squared_error", 2)], lambda m, xs: [m(xs[0])],
                      lambda m, xs, ts: 0.5 * F.mse_loss(m(xs[0]), ts[0], reduction="sum") / len(xs[0]),
                      33, "sgd"),
+    # Batch normalisation: 24 samples, one tile of ctnn's workspace, so the batch's statistics.
+    "bn_cnn": Case(BnCnn, [2 * 6 * 6], [("cross_entropy_labels", 3)], lambda m, xs: [m(xs[0])],
+                   lambda m, xs, ts: F.cross_entropy(m(xs[0]), ts[0].argmax(dim=1)), 24, "adam"),
 }
 # ctnn trains the loaded net this many steps with this learning rate (momentum 0.9 for sgd).
 CTNN_STEPS = {"sgd": (8, 0.05), "adam": (8, 0.01)}
@@ -222,11 +247,18 @@ def make_targets(kind, n, out, dtype):
     return (0.8 * torch.randn(n, out, dtype=torch.float64)).to(dtype)
 
 
+def file_state(state):
+    """What ctnn's files hold of a state_dict: every tensor but batch norm's num_batches_tracked
+    (a step counter, which ctnn does not keep: its momentum is fixed)."""
+    return {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+
+
 def write_safetensors(path, state, dtype):
     """state: name -> tensor, written with `dtype` ("F32"/"F64"); data in sorted-name order, as
     the safetensors package writes it."""
     code = {"F32": "f", "F64": "d"}[dtype]
     header, blobs, offset = {}, [], 0
+    state = file_state(state)
     for name in sorted(state):
         values = state[name].detach().flatten().tolist()
         raw = struct.pack("<%d%s" % (len(values), code), *values)
@@ -305,7 +337,7 @@ class Comparison:
 
 
 # The cases that are graphs rather than chains (reported one by one).
-GRAPHS = ("residual", "residual_at_call", "two_heads", "lenet", "odd_conv")
+GRAPHS = ("residual", "residual_at_call", "two_heads", "lenet", "odd_conv", "bn_cnn")
 # Lines "word k values": per output or input k.
 INDEXED = ("y", "y1", "yg", "dx", "dx1", "trained_y")
 
@@ -314,7 +346,7 @@ def parse(stdout):
     rows, grads = {}, {}
     for line in stdout.splitlines():
         word, *rest = line.split()
-        if word in ("grad", "grad1", "dir", "hvp"):
+        if word in ("grad", "grad1", "dir", "hvp", "next"):
             grads.setdefault(word, {})[rest[0]] = [float(v) for v in rest[1:]]
         elif word in INDEXED:
             rows.setdefault((word, int(rest[0])), []).extend(float(v) for v in rest[1:])
@@ -348,6 +380,13 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
     xs = [x.to(dtype).requires_grad_(True) for x in xs64]
     ts = [t.to(dtype) for t in ts64]
 
+    # A net with batch norm (buffers) trains with the batch's statistics and evaluates with the
+    # running ones: ctnn's gradient passes train, its output and loss passes evaluate.
+    stateful = any(True for _ in start.buffers())
+    evaluated = copy.deepcopy(start).eval()
+    with torch.no_grad():
+        ys_eval = case.outputs(evaluated, xs)
+        loss_eval = case.loss(evaluated, xs, ts)
     ys = case.outputs(model, xs)
     loss = case.loss(model, xs, ts)
     loss.backward()
@@ -359,7 +398,8 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
     files = {k: os.path.join(tmp, "%s-%s-%s.safetensors" % (name, dtype, k)) for k in ("model", "back", "trained")}
     batch_file = os.path.join(tmp, "%s-%s-batch.txt" % (name, dtype))
     # A float net read from an F64 file is rounded to nearest by ctnn, as .float() rounds.
-    write_safetensors(files["model"], (master if file_dtype == "F64" else model).state_dict(), file_dtype)
+    # (start: model before its forward passes above, which moved batch norm's running statistics)
+    write_safetensors(files["model"], (master if file_dtype == "F64" else start).state_dict(), file_dtype)
     with open(batch_file, "w") as f:
         f.write("%d\n" % n)
         for rows in [x.detach().tolist() for x in xs] + [t.tolist() for t in ts]:
@@ -380,12 +420,22 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
         if got != list(range(count)):
             report.failures.append("%s %s: lines %s for %s, expected %s" % (name, type_name, word, got, list(range(count))))
 
-    for k, y in enumerate(ys):
-        check("outputs", "output %d (forward_batch)" % k, rows.get(("y", k), []), flat(y))
-        check("outputs", "output %d (forward)" % k, rows.get(("y1", k), []), flat(y))
+    for k, (y, y_eval) in enumerate(zip(ys, ys_eval)):
+        check("outputs", "output %d (forward_batch)" % k, rows.get(("y", k), []), flat(y_eval))
+        check("outputs", "output %d (forward)" % k, rows.get(("y1", k), []), flat(y_eval))
         check("outputs", "output %d (loss_and_gradient_batch)" % k, rows.get(("yg", k), []), flat(y))
     check("loss", "loss", rows.get("loss", []), [loss.item()])
-    check("loss", "loss (loss_batch)", rows.get("lossb", []), [loss.item()])
+    check("loss", "loss (loss_batch)", rows.get("lossb", []), [loss_eval.item()])
+    if stateful:
+        # The running statistics after one training forward pass: ctnn's gradient entries of its
+        # state blocks (their next values).
+        stepped = copy.deepcopy(start)
+        with torch.no_grad():
+            case.loss(stepped, xs, ts)
+        for k, b in file_state(dict(stepped.named_buffers())).items():
+            check("running statistics", "next " + k, grads.get("next", {}).get(k, []), flat(b))
+        if sorted(grads.get("next", {})) != sorted(file_state(dict(stepped.named_buffers()))):
+            report.failures.append("%s %s: next keys %s" % (name, type_name, sorted(grads.get("next", {}))))
     for k, x in enumerate(xs):
         check("input gradient", "gradient of input %d" % k, rows.get(("dx", k), []), flat(x.grad))
     for k, p in model.named_parameters():
@@ -397,7 +447,8 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
         check("parameter gradient", "gradient1 of " + k + " (one sample)", grads.get("grad1", {}).get(k, []), flat(p.grad))
     # H·u: PyTorch's double backward (what torch.autograd.functional.hvp runs) of the same loss,
     # along the direction u the program printed.
-    model2 = copy.deepcopy(start)
+    # (ctnn's second-order passes evaluate: batch norm is then an affine map of fixed statistics.)
+    model2 = copy.deepcopy(start).eval()
     params = [p for _, p in model2.named_parameters()]
     us = [torch.tensor(grads.get("dir", {}).get(k, [0.0] * p.numel()), dtype=dtype).reshape(p.shape)
           for k, p in model2.named_parameters()]
@@ -412,8 +463,9 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
     # ctnn's writer: the loaded tensors, bit for bit, in the program's scalar type.
     back = read_safetensors(files["back"])
     want = "F64" if dtype == torch.float64 else "F32"
-    if sorted(back) != sorted(names):
-        report.failures.append("%s %s: keys written back %s, expected %s" % (name, type_name, sorted(back), sorted(names)))
+    file_names = sorted(file_state(start.state_dict()))
+    if sorted(back) != file_names:
+        report.failures.append("%s %s: keys written back %s, expected %s" % (name, type_name, sorted(back), file_names))
     for k, p in start.state_dict().items():
         if k in back and (back[k][0] != want or back[k][1] != list(p.shape) or back[k][2] != flat(p)):
             report.failures.append("%s %s: tensor %s written back differs (dtype, shape or bits)" % (name, type_name, k))
@@ -421,7 +473,14 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
     # And back: the net ctnn trained runs in PyTorch, which trains the same way from the same start.
     # (The trained values are held to the mixed bound only, like the trajectories below.)
     loaded = case.make().to(dtype)
-    loaded.load_state_dict(state_from_file(files["trained"], dtype), strict=True)
+    if stateful:
+        # strict, but for the step counters ctnn does not keep
+        result = loaded.load_state_dict(state_from_file(files["trained"], dtype), strict=False)
+        if result.unexpected_keys or any(not k.endswith("num_batches_tracked") for k in result.missing_keys):
+            report.failures.append("%s %s: ctnn's file in PyTorch: %s" % (name, type_name, result))
+        loaded.eval()
+    else:
+        loaded.load_state_dict(state_from_file(files["trained"], dtype), strict=True)
     xd = [x.detach() for x in xs]
     with torch.no_grad():
         for k, y in enumerate(case.outputs(loaded, xd)):
@@ -436,7 +495,7 @@ def run_case(program, tmp, name, dtype, file_dtype, report):
         case.loss(ours, xd, ts).backward()
         opt.step()
     mine = loaded.state_dict()
-    for k, p in ours.state_dict().items():
+    for k, p in file_state(ours.state_dict()).items():
         check("trained parameters", "trained %s (%d %s steps)" % (k, steps, case.optimizer), flat(mine[k]), flat(p),
               tolerance=trained_tol, relative=None)
     moved = max((a - b).abs().max().item() for a, b in zip(ours.parameters(), start.parameters()))

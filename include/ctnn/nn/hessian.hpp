@@ -137,7 +137,9 @@ constexpr T curvature_vector_rows(const T* p, const T* u, const pass_data<G, T, 
   using plan = autodiff::plan<typename autodiff::planning_graph<G>::type, Tile, 64 / sizeof(D)>;
   static_assert(plan::size <= hessian_workspace<Net, T, Tile>::plan::size);
   using program = exec::program<G, plan>;
-  for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k] = D(p[k], u[k]);
+  // State blocks (batch_norm's running statistics) are constants here: no tangent.
+  for (std::size_t k = 0; k < Net::parameter_count; ++k)
+    hws.params[k] = D(p[k], Net::has_state && Net::is_state(k) ? T(0) : u[k]);
   zero_unreached_blocks<G>(hws.gradient.data());
   double total = 0;
   for (std::size_t s0 = 0; s0 < n; s0 += Tile) {
@@ -178,11 +180,12 @@ constexpr T curvature_vector_rows(const T* p, const T* u, const pass_data<G, T, 
       for (auto& v : hws.buffers) v.t = T(0);
       for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k].t = T(0);
       program::template backward<Arch, D>(b, scale, target, s0 != 0, hook);
-      for (std::size_t k = 0; k < Net::parameter_count; ++k) hws.params[k].t = u[k];
+      for (std::size_t k = 0; k < Net::parameter_count; ++k)
+        hws.params[k].t = Net::has_state && Net::is_state(k) ? T(0) : u[k];
     }
   }
   for (std::size_t k = 0; k < Net::parameter_count; ++k) {
-    hu[k] = hws.gradient[k].t;
+    hu[k] = Net::has_state && Net::is_state(k) ? T(0) : hws.gradient[k].t;
     if (g != nullptr) g[k] = hws.gradient[k].v;
   }
   return static_cast<T>(total / static_cast<double>(n));
