@@ -223,6 +223,20 @@ TEST_CASE("batch_norm: over several tiles and threads the statistic is the tiles
   for (std::size_t k = 0; k < g1.size(); ++k) CHECK(std::abs(g1[k] - g2[k]) < 1e-12);
 }
 
+// The reference's example (docs/reference.md, "Batch normalisation, dropout and the run rules").
+namespace doc_example {
+// [normalised_net]
+namespace op = ctnn::op;
+using x = op::input<"x", 1, 28, 28>;
+using c = op::conv2d<"conv1", 16, op::kernel<5>, x, op::no_bias>;     // β plays the bias
+using h = op::max_pool2d<op::relu<op::batch_norm<"bn1", c>>, op::kernel<2>>;
+using d = op::dropout<op::relu<op::dense<"fc1", 128, op::flatten<h>>>, std::ratio<1, 4>>;
+using net = ctnn::graph<ctnn::outputs<op::dense<"fc2", 10, d>>>;
+// [normalised_net]
+static_assert(net::has_state && net::block_count == 9);  // conv1 1, bn1 4, fc1 2, fc2 2
+static_assert(net::block_is_state(3) && net::block_is_state(4) && !net::block_is_state(5));
+}  // namespace doc_example
+
 TEST_CASE("batch_norm: initial values, and the files name its blocks as PyTorch") {
   ctnn::parameters<bn_only, float> p;
   ctnn::initialize(p, 5);
