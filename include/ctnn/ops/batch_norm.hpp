@@ -35,6 +35,7 @@
 #include "../core/name.hpp"
 #include "../core/op.hpp"
 #include "../core/shape.hpp"
+#include "../simd/elementwise.hpp"
 #include "../simd/math.hpp"
 #include "structure.hpp"
 
@@ -92,8 +93,18 @@ struct batch_norm {
     return T(double(Eps::num) / double(Eps::den));
   }
 
+  // Σ f(a, b) over channel c's values in the tile's n samples (packs of Arch, then a scalar
+  // tail, plane by plane).
+  template <class Arch, class T, class F>
+  static constexpr T channel_sum(const T* a, const T* b, std::size_t n, std::size_t c, F f) {
+    T total = T(0);
+    for (std::size_t s = 0; s < n; ++s)
+      total += simd::sum_map<Arch>(a + s * size + c * plane, b + s * size + c * plane, plane, f);
+    return total;
+  }
+
   // Channel c's statistics: of the tile's values (training) or the running ones.
-  template <class T>
+  template <class Arch, class T>
   static constexpr statistics<T> statistics_of(const core::run_mode& mode, const T* x, std::size_t n,
                                                std::size_t c, const T* running_mean,
                                                const T* running_var) {
@@ -101,31 +112,25 @@ struct batch_norm {
       return {running_mean[c], T(1) / math::sqrt(running_var[c] + epsilon<T>()), running_var[c]};
     }
     const T count = T(double(n * plane));
-    T sum = T(0);
-    for (std::size_t s = 0; s < n; ++s) {
-      const T* row = x + s * size + c * plane;
-      for (std::size_t i = 0; i < plane; ++i) sum += row[i];
-    }
-    const T mean = sum / count;
-    T squares = T(0);
-    for (std::size_t s = 0; s < n; ++s) {
-      const T* row = x + s * size + c * plane;
-      for (std::size_t i = 0; i < plane; ++i) squares += (row[i] - mean) * (row[i] - mean);
-    }
-    const T var = squares / count;
+    const T mean = channel_sum<Arch>(x, x, n, c, [](const auto& v, const auto&) { return v; }) / count;
+    const T var = channel_sum<Arch>(x, x, n, c, [mean](const auto& v, const auto&) {
+                    const auto d = v - std::remove_cvref_t<decltype(v)>(mean);
+                    return d * d;
+                  }) / count;
     return {mean, T(1) / math::sqrt(var + epsilon<T>()), var};
   }
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 4>& a) {
     for (std::size_t c = 0; c < channels; ++c) {
-      const auto st = statistics_of(a.mode, a.in[0], a.n, c, a.param[2], a.param[3]);
+      const auto st = statistics_of<Arch>(a.mode, a.in[0], a.n, c, a.param[2], a.param[3]);
       const T scale = a.param[0][c] * st.inv_std, shift = a.param[1][c] - st.mean * scale;
-      for (std::size_t s = 0; s < a.n; ++s) {
-        const T* x = a.in[0] + s * size + c * plane;
-        T* y = a.out + s * size + c * plane;
-        for (std::size_t i = 0; i < plane; ++i) y[i] = x[i] * scale + shift;
-      }
+      for (std::size_t s = 0; s < a.n; ++s)
+        simd::map<Arch>(a.in[0] + s * size + c * plane, a.out + s * size + c * plane, plane,
+                        [scale, shift](const auto& v) {
+                          using V = std::remove_cvref_t<decltype(v)>;
+                          return v * V(scale) + V(shift);
+                        });
     }
   }
 
@@ -140,16 +145,12 @@ struct batch_norm {
     const T share = T(double(a.n)) * a.batch_scale;
     const T momentum = T(double(Momentum::num) / double(Momentum::den));
     for (std::size_t c = 0; c < channels; ++c) {
-      const auto st = statistics_of(a.mode, x, a.n, c, a.param[2], a.param[3]);
-      T sum_dy = T(0), sum_dy_xhat = T(0);
-      for (std::size_t s = 0; s < a.n; ++s) {
-        const T* xr = x + s * size + c * plane;
-        const T* dy = a.dout + s * size + c * plane;
-        for (std::size_t i = 0; i < plane; ++i) {
-          sum_dy += dy[i];
-          sum_dy_xhat += dy[i] * ((xr[i] - st.mean) * st.inv_std);
-        }
-      }
+      const auto st = statistics_of<Arch>(a.mode, x, a.n, c, a.param[2], a.param[3]);
+      const T mean = st.mean, inv_std = st.inv_std;
+      const T sum_dy = channel_sum<Arch>(a.dout, a.dout, a.n, c, [](const auto& d, const auto&) { return d; });
+      const T sum_dy_xhat = channel_sum<Arch>(x, a.dout, a.n, c, [mean](const auto& v, const auto& d) {
+                              return (v - std::remove_cvref_t<decltype(v)>(mean)) * d;
+                            }) * inv_std;
       dgamma[c] = sum_dy_xhat;
       dbeta[c] = sum_dy;
       if (a.mode.training) {
@@ -161,22 +162,23 @@ struct batch_norm {
         next_var[c] = share * a.param[3][c];
       }
       // δx first: it reads γ, which an optimizer's update sink may change once ∂γ is handed over.
+      // δx = g · (δy − mean(δy) − (x − μ) · k) with k = mean(δy x̂) / √(σ² + ε).
       if (!dx.active()) continue;
-      const T g = a.param[0][c] * st.inv_std;
+      const T g = a.param[0][c] * inv_std;
       const T mean_dy = a.mode.training ? sum_dy / count : T(0);
-      const T mean_dy_xhat = a.mode.training ? sum_dy_xhat / count : T(0);
+      const T k = a.mode.training ? sum_dy_xhat / count * inv_std : T(0);
+      constexpr std::size_t block = 256;
       for (std::size_t s = 0; s < a.n; ++s) {
-        const T* xr = x + s * size + c * plane;
-        const T* dy = a.dout + s * size + c * plane;
-        constexpr std::size_t block = 64;
+        const std::size_t at = s * size + c * plane;
         for (std::size_t i0 = 0; i0 < plane; i0 += block) {
           const std::size_t m = plane - i0 < block ? plane - i0 : block;
-          std::array<T, block> row{};
-          for (std::size_t i = 0; i < m; ++i) {
-            const T xhat = (xr[i0 + i] - st.mean) * st.inv_std;
-            row[i] = g * (dy[i0 + i] - mean_dy - xhat * mean_dy_xhat);
-          }
-          detail::put_row<Arch, T>(row.data(), m, dx, s * size + c * plane + i0);
+          std::array<T, block> row;
+          simd::map2<Arch>(x + at + i0, a.dout + at + i0, row.data(), m,
+                           [g, mean, mean_dy, k](const auto& v, const auto& d) {
+                             using V = std::remove_cvref_t<decltype(v)>;
+                             return V(g) * (d - V(mean_dy) - (v - V(mean)) * V(k));
+                           });
+          detail::put_row<Arch, T>(row.data(), m, dx, at + i0);
         }
       }
     }
@@ -194,7 +196,7 @@ struct batch_norm {
   static constexpr void jvp(const core::jvp_args<T, 1, 4>& a) {
     const T count = T(double(a.n * plane));
     for (std::size_t c = 0; c < channels; ++c) {
-      const auto st = statistics_of(a.mode, a.in[0], a.n, c, a.param[2], a.param[3]);
+      const auto st = statistics_of<Arch>(a.mode, a.in[0], a.n, c, a.param[2], a.param[3]);
       T mean_dx = T(0), mean_dx_xhat = T(0);
       if (a.mode.training) {
         for (std::size_t s = 0; s < a.n; ++s)
