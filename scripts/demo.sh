@@ -5,11 +5,15 @@
 # build/fashion_mnist_curves.svg (next to the program). The last line is
 #   result: test_accuracy=<x> train_seconds=<s> samples_per_second=<n>
 # With --cnn first, the convolutional net instead (examples/fashion_cnn.cpp, two threads, curves
-# in build/fashion_cnn_curves.svg), with the same last line.
+# in build/fashion_cnn_curves.svg), with the same last line; with --cnn-bn, the CNN with batch
+# normalisation and a residual block (examples/fashion_cnn_bn.cpp).
 set -euo pipefail
 example=fashion_mnist
 if [ "${1:-}" = "--cnn" ]; then
   example=fashion_cnn
+  shift
+elif [ "${1:-}" = "--cnn-bn" ]; then
+  example=fashion_cnn_bn
   shift
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
