@@ -5,6 +5,7 @@
 // the parallel_workspace exist. This binary replaces every global operator new with a counting one
 // (support/counting_new.hpp), so it is a program of its own, as tests/nn/allocation.cpp is for
 // chains. Everything that may allocate (doctest, the buffers) happens outside the counted regions.
+// A net with batch norm and dropout, under each run rule, is checked the same way.
 
 #include <doctest/doctest.h>
 
@@ -127,6 +128,58 @@ struct dag_runner {
     return ctnn_test::allocation_count() - before;
   }
 };
+
+// Batch norm (its statistics, state blocks, the optimizer's state copy) and dropout (its draws)
+// under both rules: nothing allocates either.
+namespace normed {
+using x = op::input<"x", 2, 6, 6>;
+using c = op::conv2d<"c", 4, op::kernel<3>, x, op::padding<1>, op::no_bias>;
+using h = op::dropout<op::relu<op::batch_norm<"bn", c>>, std::ratio<1, 5>>;
+using net = ctnn::graph<ctnn::outputs<op::dense<"head", 3, op::flatten<h>>>>;
+}  // namespace normed
+
+template <class T>
+std::size_t normed_allocations(int repeats) {
+  using net = normed::net;
+  constexpr std::size_t n = 40, in = 72;
+  auto p = laws::random_graph_parameters<net, T>(5);
+  auto g = std::make_unique<ctnn::gradient<net, T>>();
+  auto scratch = std::make_unique<ctnn::gradient<net, T>>();
+  auto ws = std::make_unique<ctnn::workspace<net, T>>();
+  auto opt = std::make_unique<ctnn::adamw<net, T>>();
+  std::vector<T> x(n * in, T(0.25)), t(n * 3, T(0.5)), y(n * 3), dx(n * in);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = T(std::sin(0.3 * double(k)));
+  std::array<T, in> x1{};
+  std::array<T, 3> t1{};
+  std::copy_n(x.begin(), in, x1.begin());
+  ctnn::thread_pool pool(2);
+  auto pws = std::make_unique<ctnn::parallel_workspace<net, T>>(pool);
+  const ctnn::squared_error loss;
+  const std::span<const T> xs(x), ts(t);
+  double sink = 0;
+  const std::size_t before = ctnn_test::allocation_count();
+  for (int r = 0; r < repeats; ++r) {
+    for (const auto rule : {ctnn::run_rule::by_pass, ctnn::run_rule::training, ctnn::run_rule::evaluation}) {
+      ws->rule = rule;
+      ctnn::forward_batch(*p, xs, std::span<T>(y), *ws);
+      sink += double(ctnn::loss_batch(*p, loss, xs, ts, *ws));
+      sink += double(ctnn::loss_and_gradient_batch(*p, loss, xs, ts, *g, *ws, std::span<T>(dx)));
+      sink += double(ctnn::train_step_batch(*p, loss, xs, ts, *opt, 1e-6, *scratch, *ws));
+    }
+    sink += double(ctnn::forward(*p, x1)[0]);
+    sink += double(ctnn::loss_and_gradient(*p, loss, x1, t1, *g));
+    sink += double(ctnn::train_step(*p, loss, x1, t1, *opt, 1e-6));
+    sink += double(ctnn::loss_and_gradient_batch(pool, *p, loss, xs, ts, *g, *pws));
+    sink += double(ctnn::train_step_batch(pool, *p, loss, xs, ts, *opt, 1e-6, *scratch, *pws));
+  }
+  const std::size_t allocations = ctnn_test::allocation_count() - before;
+  CHECK(std::isfinite(sink));
+  return allocations;
+}
+
+TEST_CASE_TEMPLATE("no pass of a net with batch norm and dropout allocates", T, float, double) {
+  CHECK(normed_allocations<T>(3) == 0);
+}
 
 TEST_CASE("the counting operator new sees allocations (so the tests below can fail)") {
   const std::size_t before = ctnn_test::allocation_count();
