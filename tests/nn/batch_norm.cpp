@@ -221,6 +221,26 @@ TEST_CASE("batch_norm: over several tiles and threads the statistic is the tiles
   ctnn::loss_and_gradient_batch(pool, p, ctnn::squared_error{}, std::span<const double>(x),
                                 std::span<const double>(t), g2, *pws);
   for (std::size_t k = 0; k < g1.size(); ++k) CHECK(std::abs(g1[k] - g2[k]) < 1e-12);
+
+  // The threads' chunks are whole tiles for a net with state: 24 samples in tiles of 8 are the
+  // same three tiles on 1, 2 and 3 threads (chunks of 4-sample blocks would cut them at 12).
+  const std::size_t m = 24;
+  const auto x24 = data(m, 2.1);
+  std::vector<double> t24(m * size, -0.2);
+  auto ws8 = std::make_unique<ctnn::workspace<bn_only, double, 8>>();
+  ctnn::gradient<bn_only, double> one, threaded;
+  const double l1 = ctnn::loss_and_gradient_batch(p, ctnn::squared_error{}, std::span<const double>(x24),
+                                                  std::span<const double>(t24), one, *ws8);
+  for (std::size_t threads : {2, 3}) {
+    ctnn::thread_pool pool8(threads);
+    auto pws8 = std::make_unique<ctnn::parallel_workspace<bn_only, double, 8>>(pool8);
+    const double l2 = ctnn::loss_and_gradient_batch(pool8, p, ctnn::squared_error{},
+                                                    std::span<const double>(x24),
+                                                    std::span<const double>(t24), threaded, *pws8);
+    CAPTURE(threads);
+    CHECK(std::abs(l1 - l2) < 1e-12 * std::abs(l1));
+    for (std::size_t k = 0; k < one.size(); ++k) CHECK(std::abs(one[k] - threaded[k]) < 1e-12);
+  }
 }
 
 // The reference's example (docs/reference.md, "Batch normalisation, dropout and the run rules").

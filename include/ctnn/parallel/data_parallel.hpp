@@ -89,11 +89,18 @@ namespace detail {
 // batch is counted in blocks of `grain` samples (the kernels process samples 4 at a time, so a
 // chunk of whole blocks leaves no remainder), the last block possibly partial; the blocks are
 // dealt out as evenly as possible, the first threads taking one more. Chunk 0 is never empty,
-// and empty chunks (fewer blocks than threads) are all at the end.
+// and empty chunks (fewer blocks than threads) are all at the end. A net with batch norm counts in
+// blocks of a whole tile (for_net): its tiles, and so its batch statistics, are then the same
+// on any number of threads.
 struct batch_split {
-  static constexpr std::size_t grain = 4;
   std::size_t n;
   std::size_t parts;
+  std::size_t grain = 4;
+
+  template <class Net, std::size_t Tile>
+  static constexpr batch_split for_net(std::size_t n, std::size_t parts) {
+    return {n, parts, Net::has_state ? Tile : 4};
+  }
 
   std::size_t blocks() const { return (n + grain - 1) / grain; }
   std::size_t begin(std::size_t k) const {
@@ -190,7 +197,7 @@ void forward_batch(thread_pool& pool, const parameters<Net, T>& p, batch_inputs<
   detail::require_threads("forward_batch", pws.threads(), pool.size());
   auto d = detail::bind<G, T>(x, nullptr, nullptr, y);
   d.mode = detail::output_mode(pws);
-  const detail::batch_split split{n, pool.size()};
+  const auto split = detail::batch_split::for_net<Net, Tile>(n, pool.size());
   detail::run_chunks(pool, split, [&](std::size_t k) {
     detail::forward_rows<Arch>(p.data(), d, split.begin(k), split.begin(k + 1), pws.workspace_of(k));
   });
@@ -204,7 +211,7 @@ T threaded_loss(thread_pool& pool, const parameters<Net, T>& p, const X& x, cons
   require_threads("loss_batch", pws.threads(), pool.size());
   auto d = bind<G, T>(x, targets, nullptr, nullptr);
   d.mode = output_mode(pws);
-  const batch_split split{n, pool.size()};
+  const auto split = batch_split::for_net<Net, Tile>(n, pool.size());
   run_chunks(pool, split, [&](std::size_t k) {
     chunk_objective<Arch, G>(k, split, p.data(), d, static_cast<T*>(nullptr), pws);
   });
@@ -224,7 +231,7 @@ T threaded_gradient(thread_pool& pool, const parameters<Net, T>& p, const X& x, 
     require_threads(where, pws.threads(), pool.size());
     auto d = bind<G, T>(x, targets, dx, y);
     d.mode = gradient_mode(pws);
-    const batch_split split{n, pool.size()};
+    const auto split = batch_split::for_net<Net, Tile>(n, pool.size());
     // Each thread's chunk: thread 0 into g, thread k ≥ 1 into its partial gradient.
     run_chunks(pool, split, [&](std::size_t k) {
       if (split.begin(k) == split.begin(k + 1)) return;

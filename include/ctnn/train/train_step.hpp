@@ -183,7 +183,7 @@ T threaded_batch_step(thread_pool& pool, parameters<Net, T>& p, const X& x, cons
     require_threads("train_step_batch", pws.threads(), pool.size());
     auto d = bind<G, T>(x, targets, nullptr, outputs);
     d.mode = gradient_mode(pws);
-    const batch_split split{n, pool.size()};
+    const auto split = batch_split::for_net<Net, Tile>(n, pool.size());
     // A batch of one chunk (a few samples) is the one-thread step, on the calling thread.
     if (split.used() == 1) {
       if (n == 1) return one_sample_step<Arch, G, Flatten>(p, d, opt, learning_rate);
