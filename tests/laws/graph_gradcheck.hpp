@@ -11,7 +11,8 @@
 // (ctnn::loss_and_gradient[_batch], with ∇ₓ of every input) against Richardson-extrapolated
 // central differences of the objective computed IN DOUBLE (ctnn::loss_batch on
 // ctnn::parameters<Net, double>), with the tolerances, floors and kink rule documented there. The
-// graph is kinked when any node applies relu, leaky_relu or elu, or is a max_pool2d.
+// graph is kinked when any node applies relu, leaky_relu or elu, or is an op that declares kinks
+// (max_pool2d). Its state entries (batch norm's running statistics) are left out.
 //
 // The law's problem has one input buffer: the graph's inputs are laid out side by side per sample
 // (row s holds sample s of input 0, then of input 1, ...), so a report's "input x[sample s][i]"
@@ -36,14 +37,14 @@
 
 namespace laws {
 
-// Whether any node of Net applies an activation with a kink (gradcheck.hpp: is_kinked).
+// Whether any node of Net applies an activation with a kink (gradcheck.hpp: is_kinked) or is an
+// op that says it has kinks (core/op.hpp: kinked; max pooling).
 template <class Net>
 constexpr bool graph_has_kinks() {
   return []<class... N>(ctnn::core::list<N...>) {
     return ([]<class M>() {
       if constexpr (requires { typename M::function; }) return is_kinked<typename M::function>::value;
-      else if constexpr (requires { M::op_name; }) return M::op_name == "max_pool2d";  // argmax switches
-      else return false;
+      else return ctnn::core::is_kinked<M>();
     }.template operator()<N>() || ...);
   }(typename Net::nodes{});
 }

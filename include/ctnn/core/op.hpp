@@ -36,6 +36,9 @@
 //                       derivative itself (it writes through the adjoint sink it is handed)
 //   differentiable      false for an op with a value but no derivative (step, sign): the
 //                       passes that differentiate refuse a graph that needs its vjp
+//   kinked              the value is continuous but its derivative jumps somewhere (max pooling,
+//                       where the largest value changes): finite differences across such a point
+//                       disagree with the vjp, so gradient checks take smaller steps there
 //   vjp_reads_inputs / vjp_reads_output   what the vjp reads of the forward values (default:
 //                       everything), for the buffer plan's lifetimes
 //   sample_kernels      the op has one-sample kernels for SIMD architectures: forward_sample
@@ -173,6 +176,11 @@ template <class N>
 constexpr bool differentiable() {
   if constexpr (requires { N::differentiable; }) return bool(N::differentiable);
   else return true;
+}
+template <class N>
+constexpr bool is_kinked() {
+  if constexpr (requires { N::kinked; }) return bool(N::kinked);
+  else return false;
 }
 template <class N>
 constexpr std::size_t forward_flops() {

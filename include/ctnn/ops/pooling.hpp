@@ -94,6 +94,7 @@ struct max_pool2d : detail::pooling_node<max_pool2d<X, Kernel, Options...>, X, K
   using base::in_size, base::size;
   static constexpr std::size_t channels = base::geometry::channels;
   static constexpr std::string_view op_name = "max_pool2d";
+  static constexpr bool kinked = true;  // where the window's largest value changes
   static constexpr std::string_view spelling =
       "ctnn::op::max_pool2d<{in0}, ctnn::op::kernel<{n0}, {n1}>, ctnn::op::stride<{n2}, {n3}>, "
       "ctnn::op::padding<{n4}, {n5}>, ctnn::op::dilation<{n6}, {n7}>>";
