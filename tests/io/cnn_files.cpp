@@ -11,6 +11,7 @@
 #include <sstream>
 #include <ctnn/ctnn.hpp>
 #include <random>
+#include <ratio>
 #include <string>
 
 #include "test_files.hpp"
@@ -133,4 +134,33 @@ TEST_CASE("the spelled graph loads the file and computes the same outputs") {
   const auto [y1, g1] = ctnn::forward(q, in);
   CHECK(std::memcmp(y0.data(), y1.data(), sizeof(float) * y0.size()) == 0);
   CHECK(std::memcmp(g0.data(), g1.data(), sizeof(float) * g0.size()) == 0);
+}
+
+namespace {
+// Batch norm's running statistics are blocks of the model: files carry them; its momentum and
+// epsilon, and dropout's probability, are part of the architecture.
+using normed_x = op::input<"x", 2, 5, 5>;
+template <class Momentum, class P>
+using normed_graph = ctnn::graph<ctnn::outputs<op::dense<
+    "head", 3,
+    op::flatten<op::dropout<op::batch_norm<"bn", op::conv2d<"c", 4, op::kernel<3>, normed_x>, Momentum>, P>>>>>;
+using normed = normed_graph<std::ratio<1, 10>, std::ratio<1, 4>>;
+}  // namespace
+
+TEST_CASE("a net with batch norm and dropout round-trips its running statistics through both files") {
+  io_test::temp_dir dir;
+  const auto p = random_bits<normed, double>(9);  // any bits, NaNs included, come back as they were
+  ctnn::io::save_model(dir / "normed.ctnn", p);
+  ctnn::io::save_safetensors(dir / "normed.safetensors", p);
+  ctnn::parameters<normed, double> q, s;
+  ctnn::io::load_model(dir / "normed.ctnn", q);
+  ctnn::io::load_safetensors(dir / "normed.safetensors", s);
+  CHECK(std::memcmp(p.data(), q.data(), sizeof(double) * p.size()) == 0);
+  CHECK(std::memcmp(p.data(), s.data(), sizeof(double) * p.size()) == 0);
+  CHECK(ctnn::io::architecture_signature<normed> !=
+        ctnn::io::architecture_signature<normed_graph<std::ratio<1, 5>, std::ratio<1, 4>>>);
+  CHECK(ctnn::io::architecture_signature<normed> !=
+        ctnn::io::architecture_signature<normed_graph<std::ratio<1, 10>, std::ratio<1, 2>>>);
+  ctnn::parameters<normed_graph<std::ratio<1, 5>, std::ratio<1, 4>>, double> other_momentum;
+  CHECK_THROWS(ctnn::io::load_model(dir / "normed.ctnn", other_momentum));
 }
