@@ -14,7 +14,9 @@
 #             only format, read or write numbers: tests/meson.build lists them), the law on 8
 #             random graphs and of activations and losses (-Dlaw_seeds=some; the laws at -O1, as
 #             everywhere); not the compiler-only suites (syntax, compile_fail, static), which do
-#             not depend on the architecture, nor the comparisons (random chains, PyTorch). -O2,
+#             not depend on the architecture, nor the comparisons (random chains, PyTorch), nor
+#             the packaging routes that build ctnn inside a consumer (only those that install
+#             it, which carry CTNN_NO_SIMD to the consumer). -O2,
 #             the level most projects build with: g++ 12 -O2 -march=native once crashed the
 #             scalar build's batch input-delta kernel (simd/pack.hpp, local_alignment), which
 #             -O1, -O3 and clang did not (simd/batch_kernels checks those kernels at each
