@@ -7,9 +7,11 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <ctnn/ctnn.hpp>
 #include <limits>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "graph_gradcheck.hpp"
@@ -250,4 +252,21 @@ TEST_CASE("forward mode through conv2d and pooling matches differences of the ou
   const auto plus = at(h), minus = at(-h);
   for (std::size_t k = 0; k < dy.size(); ++k)
     CHECK(dy[k] == doctest::Approx((plus[k] - minus[k]) / (2 * h)).epsilon(1e-6));
+}
+
+// A pass that asks for no ∇ₓ skips the input adjoint and its layout of δy; ∂W and ∂b must not
+// change (the law above checks them against differences with ∇ₓ asked for). Out = 17 fills a
+// pack of float and of double: ∂W by outer products.
+TEST_CASE_TEMPLATE("conv2d's parameter gradient without the input gradient", T, float, double) {
+  using net = many_channels::net;
+  const auto p = laws::random_graph_parameters<net, T>(31);
+  const auto d = laws::random_graph_data<net, T>(5, 32);
+  auto ws = std::make_unique<ctnn::workspace<net, T>>();
+  auto with = std::make_unique<ctnn::gradient<net, T>>();
+  auto without = std::make_unique<ctnn::gradient<net, T>>();
+  std::vector<T> dx(d.x[0].size());
+  const std::span<const T> x(d.x[0]), t(d.t[0]);
+  ctnn::loss_and_gradient_batch(*p, x, t, *with, *ws, std::span<T>(dx));
+  ctnn::loss_and_gradient_batch(*p, x, t, *without, *ws);
+  CHECK(std::memcmp(with->data(), without->data(), sizeof(T) * with->size()) == 0);
 }

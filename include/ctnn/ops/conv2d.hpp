@@ -310,13 +310,16 @@ struct conv2d {
       dw[i] = a.accumulate[0] ? a.g_in[a.param_offset[0] + i] : T(0);
     // ∂Wᵀ summed over the tile by outer products, when Out fills a pack (no reduction per sample)
     std::array<T, S::template outer_gradient<T, Arch> ? taps * Out : 1> dwt{};
+    // δy laid out for the input adjoint (or for ∂W's dot products): only where one of them runs.
+    constexpr bool dots = !S::template outer_gradient<T, Arch>;
+    constexpr bool maybe_dx = !simd::never_active<std::remove_cvref_t<decltype(dx)>>();
+    std::array<T, maybe_dx || dots ? S::adjoint : 1> dyp;
     for (std::size_t s = 0; s < a.n; ++s) {
       std::array<T, S::input> xp;
-      std::array<T, S::adjoint> dyp;
       S::pad_input(a.in[0] + s * in_size, xp.data());
-      S::lay_out_adjoint(a.dout + s * size, dyp.data());
+      if (dots || dx.active()) S::lay_out_adjoint(a.dout + s * size, dyp.data());
       // δx before ∂W reaches the sink: an optimizer's update sink may then change W.
-      if constexpr (!simd::never_active<std::remove_cvref_t<decltype(dx)>>())
+      if constexpr (maybe_dx)
         if (dx.active()) {
           constexpr std::size_t R = S::in_rows, full_end = geometry::height / R * R;
           const auto rows = [&]<std::size_t Rows>(std::size_t ih0) {
@@ -334,12 +337,15 @@ struct conv2d {
           if constexpr (full_end < geometry::height)
             rows.template operator()<geometry::height - full_end>(full_end);
         }
-      if constexpr (S::template outer_gradient<T, Arch>) {
-        // δyᵀ: a row of Out values per output position (zeros at the dropped columns)
-        std::array<T, S::wide * Out> dyt;
-        for (std::size_t t = 0; t < S::wide; ++t)
-          for (std::size_t o = 0; o < Out; ++o) dyt[t * Out + o] = dyp[o * S::adjoint_channel + S::margin + t];
-        simd::shifted_outer<taps, Out, S::wide, Arch>(xp.data(), S::input_offset, dyt.data(), dwt.data());
+      if constexpr (!dots) {
+        // δyᵀ: a row of Out values per output position, the dropped columns of the padded-width
+        // rows left out (shifted_outer skips them)
+        std::array<T, plane * Out> dyt;
+        const T* dy = a.dout + s * size;
+        for (std::size_t o = 0; o < Out; ++o)
+          for (std::size_t t = 0; t < plane; ++t) dyt[t * Out + o] = dy[o * plane + t];
+        simd::shifted_outer<taps, Out, S::OH, S::OW, S::PW, Arch>(xp.data(), S::input_offset, dyt.data(),
+                                                                  dwt.data());
       } else {
         simd::shifted_dots<Out, taps, S::wide, Arch>(dyp.data() + S::margin, S::adjoint_channel,
                                                       xp.data(), S::input_offset, dw.data(), taps);

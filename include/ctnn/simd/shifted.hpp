@@ -7,7 +7,8 @@
 //   shifted_products   C[r, j] (+)= Σ_k X[r·x_row + x_offset[k]] · Y[y_offset[k] + j]
 //                      (forward: X = W; input adjoint: X = W read per input channel, Y = δy)
 //   shifted_dots       C[i, k] += Σ_j A[i·a_row + j] · B[b_offset[k] + j]     (∂W, few outputs)
-//   shifted_outer      C[r, j] += Σ_t A[a_offset[r] + t] · B[t·Width + j]     (∂Wᵀ, B = δyᵀ)
+//   shifted_outer      C[r, j] += Σ_t A[a_offset[r] + t] · B[t'·Width + j]    (∂Wᵀ, B = δyᵀ; t runs
+//                      over the valid output positions, t' counts them)
 // Register blocks as in affine.hpp: 4 rows × 4 packs of broadcast products, 4 × 4 dot products.
 
 #include <array>
@@ -140,9 +141,11 @@ constexpr void shifted_dots(const T* a, std::size_t a_row, const T* b,
 
 namespace detail {
 
-// R rows × V packs (the last of Width lanes) of C from column j on, accumulated in place.
-template <std::size_t R, std::size_t V, std::size_t Width, std::size_t Count, std::size_t Stride,
-          std::size_t Rows, class Arch, class T>
+// R rows × V packs (the last of Width lanes) of C from column j on, accumulated in place. The
+// sum runs over Segments runs of Length positions: position u of run g reads A at
+// g·Gap + u (A's row layout) and B's row g·Length + u (B holds the runs back to back).
+template <std::size_t R, std::size_t V, std::size_t Width, std::size_t Segments, std::size_t Length,
+          std::size_t Gap, std::size_t Stride, std::size_t Rows, class Arch, class T>
 constexpr void outer_block(const T* a, const std::array<std::size_t, Rows>& a_offset,
                            std::size_t r0, const T* b, T* c) {
   using traits = pack_traits<T, Arch>;
@@ -156,14 +159,18 @@ constexpr void outer_block(const T* a, const std::array<std::size_t, Rows>& a_of
       acc[r][v] = v + 1 == V ? load_part<Width, Arch>(c + (r0 + r) * Stride + v * L)
                              : load_part<L, Arch>(c + (r0 + r) * Stride + v * L);
   }
-  for (std::size_t t = 0; t < Count; ++t) {
-    alignas(local_alignment<P>) P bv[V];
-    CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
-      bv[v] = traits::pin(v + 1 == V ? load_part<Width, Arch>(b + t * Stride + v * L)
-                                     : load_part<L, Arch>(b + t * Stride + v * L));
-    CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
-      const P av = traits::pin(traits::broadcast(rows[r][t]));
-      CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(av, bv[v], acc[r][v]);
+  for (std::size_t g = 0; g < Segments; ++g) {
+    const T* bg = b + g * Length * Stride;
+    const std::size_t ag = g * Gap;
+    for (std::size_t u = 0; u < Length; ++u) {
+      alignas(local_alignment<P>) P bv[V];
+      CTNN_UNROLL for (std::size_t v = 0; v < V; ++v)
+        bv[v] = traits::pin(v + 1 == V ? load_part<Width, Arch>(bg + u * Stride + v * L)
+                                       : load_part<L, Arch>(bg + u * Stride + v * L));
+      CTNN_UNROLL for (std::size_t r = 0; r < R; ++r) {
+        const P av = traits::pin(traits::broadcast(rows[r][ag + u]));
+        CTNN_UNROLL for (std::size_t v = 0; v < V; ++v) acc[r][v] = multiply_add<T, Arch>(av, bv[v], acc[r][v]);
+      }
     }
   }
   CTNN_UNROLL for (std::size_t r = 0; r < R; ++r)
@@ -174,11 +181,14 @@ constexpr void outer_block(const T* a, const std::array<std::size_t, Rows>& a_of
 
 }  // namespace detail
 
-// C[r, j] (Rows × Width, row-major) += Σ_{t < Count} A[a_offset[r] + t] · B[t·Width + j]: for
-// ∂Wᵀ with A the padded input (row r = tap r's window) and B = δyᵀ (a row per output position),
-// accumulated over the samples without a reduction per sample. Width up to 2 packs per block
-// with 8 rows (8 or 16 independent sums), wider in chunks of 2 packs.
-template <std::size_t Rows, std::size_t Width, std::size_t Count, class Arch, class T>
+// C[r, j] (Rows × Width, row-major) += Σ_{g < Segments, u < Length} A[a_offset[r] + g·Gap + u] ·
+// B[(g·Length + u)·Width + j]: for ∂Wᵀ with A the padded input (row r = tap r's window, read
+// along the output positions in padded-width rows: Gap apart) and B = δyᵀ (a row per output
+// position, Length per output row, the dropped columns left out), accumulated over the samples
+// without a reduction per sample. Width up to 2 packs per block with 8 rows (8 or 16 independent
+// sums), wider in chunks of 2 packs.
+template <std::size_t Rows, std::size_t Width, std::size_t Segments, std::size_t Length,
+          std::size_t Gap, class Arch, class T>
 constexpr void shifted_outer(const T* a, const std::array<std::size_t, Rows>& a_offset, const T* b,
                              T* c) {
   constexpr std::size_t L = pack_traits<T, Arch>::lanes;
@@ -186,11 +196,12 @@ constexpr void shifted_outer(const T* a, const std::array<std::size_t, Rows>& a_
   const auto columns = [&]<std::size_t RB>(std::size_t r0) {
     constexpr std::size_t chunk = 2 * L, chunk_end = Width - Width % chunk;
     for (std::size_t j = 0; j < chunk_end; j += chunk)
-      detail::outer_block<RB, 2, L, Count, Width, Rows, Arch>(a, a_offset, r0, b + j, c + j);
+      detail::outer_block<RB, 2, L, Segments, Length, Gap, Width, Rows, Arch>(a, a_offset, r0, b + j,
+                                                                            c + j);
     if constexpr (chunk_end < Width) {
       constexpr std::size_t rest = Width - chunk_end;
       constexpr std::size_t packs = (rest + L - 1) / L;
-      detail::outer_block<RB, packs, rest - (packs - 1) * L, Count, Width, Rows, Arch>(
+      detail::outer_block<RB, packs, rest - (packs - 1) * L, Segments, Length, Gap, Width, Rows, Arch>(
           a, a_offset, r0, b + chunk_end, c + chunk_end);
     }
   };
