@@ -105,7 +105,7 @@ struct parameter_record {
   std::array<std::size_t, 4> dims{};
   std::size_t rank = 0;
   std::size_t node = 0;  // the node that names it
-  bool state = false;    // a state block (core/op.hpp: parameter)
+  bool state = false;    // a state block (core/op.hpp: state_parameter)
 };
 
 template <class P>
@@ -393,7 +393,7 @@ struct graph_base {
   static constexpr std::string_view block_role(std::size_t b) {
     return table::records[layout::first_record[b]].role;
   }
-  // State blocks (core/op.hpp: parameter): kept with the parameters, not trained.
+  // State blocks (core/op.hpp: state_parameter): kept with the parameters, not trained.
   static constexpr bool block_is_state(std::size_t b) {
     return table::records[layout::first_record[b]].state;
   }

@@ -74,16 +74,20 @@ namespace ctnn::core {
 enum class fusion : unsigned char { no, yes, maybe };
 
 // A named parameter block: "fc1.weight" is parameter<"fc1", "weight", shape<out, in>>.
-// A state block (State: batch_norm's running statistics) is saved and loaded with the parameters
-// but not trained: a training pass gives, in its gradient block, the block's next value, which
-// the optimizers' steps copy instead of stepping (optim/optimizer.hpp), and gradient checks and
-// clipping leave it out.
-template <name Owner, name Role, class Shape, bool State = false>
+template <name Owner, name Role, class Shape>
 struct parameter {
   static constexpr auto owner = Owner;
   static constexpr auto role = Role;
-  static constexpr bool state = State;
+  static constexpr bool state = false;
   using shape = Shape;
+};
+// A state block (batch_norm's running statistics): saved and loaded with the parameters but not
+// trained. A training pass gives, in its gradient block, the block's next value, which the
+// optimizers' steps copy instead of stepping (optim/optimizer.hpp); gradient checks and clipping
+// leave it out.
+template <name Owner, name Role, class Shape>
+struct state_parameter : parameter<Owner, Role, Shape> {
+  static constexpr bool state = true;
 };
 
 template <class P>

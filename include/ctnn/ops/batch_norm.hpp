@@ -11,7 +11,7 @@
 //   evaluation  the same with μ, σ² the running statistics "name.running_mean" (starts at 0) and
 //               "name.running_var" (starts at 1), constants: δx = γ/√(σ² + ε) · δy
 //
-// The running statistics are state blocks (core/op.hpp: parameter): saved and loaded with the
+// The running statistics are state blocks (core/op.hpp: state_parameter): saved and loaded with the
 // parameters (safetensors keys as nn.BatchNorm2d's state_dict, without num_batches_tracked), never
 // stepped by an optimizer. A training pass gives, in their gradient entries, their next values by
 // PyTorch's momentum convention, running ← (1 − momentum) · running + momentum · statistic, with
@@ -56,8 +56,8 @@ struct batch_norm {
   using shape = input_shape;
   using parameters = core::list<core::parameter<Name, "weight", ctnn::shape<channels>>,
                                 core::parameter<Name, "bias", ctnn::shape<channels>>,
-                                core::parameter<Name, "running_mean", ctnn::shape<channels>, true>,
-                                core::parameter<Name, "running_var", ctnn::shape<channels>, true>>;
+                                core::state_parameter<Name, "running_mean", ctnn::shape<channels>>,
+                                core::state_parameter<Name, "running_var", ctnn::shape<channels>>>;
   // What initialize() puts in each block (nn/init.hpp).
   static constexpr std::array<double, 4> initial_value{1, 0, 0, 1};
   static constexpr auto label = Name;

@@ -31,7 +31,7 @@ inline void require_max_norm(const char* where, double max_norm) {
 }
 }  // namespace detail
 
-// ‖g‖₂ of the whole block, state blocks (core/op.hpp: parameter; their entries are next values,
+// ‖g‖₂ of the whole block, state blocks (core/op.hpp: state_parameter; their entries are next values,
 // not derivatives) left out.
 template <class Arch = simd::default_arch, class Net, class T>
 T global_norm(const gradient<Net, T>& g) {

@@ -73,7 +73,7 @@ inline void for_each_pack(std::size_t count, Body body) {
   for (std::size_t k = packed; k < count; ++k) body(scalar{}, k);
 }
 
-// The state blocks of Net (core/op.hpp: parameter) as flat ranges [begin, end), neighbours
+// The state blocks of Net (core/op.hpp: state_parameter) as flat ranges [begin, end), neighbours
 // merged.
 template <class Net>
 inline constexpr auto state_ranges = [] {
