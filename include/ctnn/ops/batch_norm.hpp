@@ -37,16 +37,17 @@
 #include "../core/shape.hpp"
 #include "../simd/elementwise.hpp"
 #include "../simd/math.hpp"
+#include "shape_checks.hpp"
 #include "structure.hpp"
 
 namespace ctnn::op {
 
 template <name Name, class X, class Momentum = std::ratio<1, 10>, class Eps = std::ratio<1, 100000>>
 struct batch_norm {
-  static_assert(Momentum::num >= 0 && Momentum::num <= Momentum::den,
-                "ctnn: op::batch_norm's momentum must be between 0 and 1 (PyTorch's default is "
-                "std::ratio<1, 10>)");
-  static_assert(Eps::num > 0, "ctnn: op::batch_norm's epsilon must be above 0");
+  static_assert(shape_error::batch_norm_of<batch_norm>::template momentum_is<Momentum::num, Momentum::den>::
+                    template check<(Momentum::num >= 0 && Momentum::num <= Momentum::den)>::ok);
+  static_assert(shape_error::batch_norm_of<batch_norm>::template epsilon_is<Eps::num, Eps::den>::
+                    template check<(Eps::num > 0)>::ok);
 
   using input_shape = core::shape_of<X>;
   static constexpr std::size_t channels = input_shape::dims[0];

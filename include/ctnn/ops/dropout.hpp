@@ -24,6 +24,7 @@
 #include "../core/list.hpp"
 #include "../core/op.hpp"
 #include "../core/shape.hpp"
+#include "shape_checks.hpp"
 #include "structure.hpp"
 
 namespace ctnn::op {
@@ -52,9 +53,8 @@ struct dropout_draw {
 
 template <class X, class P = std::ratio<1, 2>>
 struct dropout {
-  static_assert(P::num >= 0 && P::num < P::den,
-                "ctnn: op::dropout's probability must be at least 0 and below 1 (std::ratio<1, 2> "
-                "drops half)");
+  static_assert(shape_error::dropout_of<dropout>::template probability_is<P::num, P::den>::
+                    template check<(P::num >= 0 && P::num < P::den)>::ok);
   using inputs = core::list<X>;
   using shape = core::shape_of<X>;
   static constexpr std::size_t size = shape::size;

@@ -6,6 +6,7 @@
 //       right<b, ctnn::shape<4>>::check<false>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace ctnn::shape_error {
 
@@ -16,6 +17,44 @@ struct input_shape {
     static_assert(Ok, "ctnn: an input's shape must have rank 1 to 4 and no dimension 0 (see "
                       "input_shape<node> in the lines around this error)");
     static constexpr bool ok = true;
+  };
+};
+
+// dropout's probability, batch_norm's momentum and epsilon: the node, the ratio, the range.
+template <class Node>
+struct dropout_of {
+  template <std::intmax_t Num, std::intmax_t Den>
+  struct probability_is {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: op::dropout's probability must be at least 0 and below 1 "
+                        "(std::ratio<1, 2> drops half; see dropout_of<node>::probability_is<num, "
+                        "den> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+};
+template <class Node>
+struct batch_norm_of {
+  template <std::intmax_t Num, std::intmax_t Den>
+  struct momentum_is {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: op::batch_norm's momentum must be between 0 and 1 (PyTorch's "
+                        "default is std::ratio<1, 10>; see batch_norm_of<node>::momentum_is<num, "
+                        "den> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <std::intmax_t Num, std::intmax_t Den>
+  struct epsilon_is {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: op::batch_norm's epsilon must be above 0 (PyTorch's default is "
+                        "std::ratio<1, 100000>; see batch_norm_of<node>::epsilon_is<num, den> in "
+                        "the lines around this error)");
+      static constexpr bool ok = true;
+    };
   };
 };
 
