@@ -8,8 +8,10 @@
 //                                              (and checked there, with a plain-words error)
 //   using parameters = core::list<core::parameter<Owner, Role, Shape>...>;   optional: the
 //                                              blocks it owns, by name; nodes naming the same
-//                                              block share it
-//   forward<Arch>(core::forward_args)          y from x (and θ), for a tile of n samples
+//                                              block share it (core::state_parameter: a block
+//                                              kept with the weights but not trained)
+//   forward<Arch>(core::forward_args)          y from x (and θ), for a tile of n samples (its
+//                                              mode: the training or the evaluation rule)
 //   vjp<Arch>(core::vjp_args)                  reverse mode: δx_k into the adjoint sinks, ∂θ into
 //                                              the gradient sink, from δy
 //   jvp<Arch>(core::jvp_args)                  forward mode: ẏ from ẋ_k (and θ̇)
