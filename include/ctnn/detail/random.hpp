@@ -8,6 +8,15 @@
 
 namespace ctnn::detail {
 
+// SplitMix64's finaliser: a 64-bit mix in which every input bit moves about half the output
+// bits. The generator below seeds through it; counter-based draws (dropout's masks, the run
+// rule's streams) hash their counters with it.
+constexpr std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 class random_generator {
  public:
   constexpr explicit random_generator(std::uint64_t seed) {
@@ -46,12 +55,7 @@ class random_generator {
 
  private:
   static constexpr std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static constexpr std::uint64_t splitmix64(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
+  static constexpr std::uint64_t splitmix64(std::uint64_t& x) { return mix64(x += 0x9e3779b97f4a7c15ull); }
   std::uint64_t state_[4]{};
 };
 

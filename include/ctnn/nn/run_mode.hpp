@@ -20,6 +20,7 @@
 #include <cstdint>
 
 #include "../core/op.hpp"
+#include "../detail/random.hpp"
 
 namespace ctnn {
 
@@ -31,13 +32,7 @@ enum class run_rule : unsigned char {
 
 namespace detail {
 
-// A 64-bit mix (a SplitMix64 finaliser): distinct (seed, draw) give unrelated streams.
-constexpr std::uint64_t mix64(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
+// Distinct (seed, draw) give unrelated streams (detail/random.hpp: mix64).
 constexpr core::run_mode training_draw(std::uint64_t seed, std::uint64_t draw) {
   return {true, mix64(mix64(seed) + draw), 0};
 }

@@ -24,6 +24,7 @@
 #include "../core/list.hpp"
 #include "../core/op.hpp"
 #include "../core/shape.hpp"
+#include "../detail/random.hpp"
 #include "shape_checks.hpp"
 #include "structure.hpp"
 
@@ -31,16 +32,12 @@ namespace ctnn::op {
 
 namespace detail {
 
-// The draw of one sample: mask_bit(i) for its values i. A SplitMix64 finaliser over the sample's
-// key and the value's index (bits 32-63, whose distribution is the best).
+// The draw of one sample: keeps(i) for its values i. SplitMix64's finaliser (detail/random.hpp)
+// over the sample's key and the value's index (bits 32-63, whose distribution is the best).
 struct dropout_draw {
   std::uint64_t key;
 
-  static constexpr std::uint64_t mix(std::uint64_t z) {
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  static constexpr std::uint64_t mix(std::uint64_t z) { return ctnn::detail::mix64(z); }
   constexpr dropout_draw(std::uint64_t seed, std::size_t sample)
       : key(mix(seed ^ mix(0x9e3779b97f4a7c15ULL * (std::uint64_t(sample) + 1)))) {}
   // Whether value i is kept: its 32-bit draw is at least the threshold p · 2³².
