@@ -246,11 +246,19 @@ struct plan {
   }();
 
   static constexpr std::size_t unit = Align;
-  // Buffers 0 .. N-1 are values, N .. 2N-1 adjoints.
+  // What ops keep after their values (core::work_size) for a tile of `tile` samples.
+  static constexpr auto work_for(std::size_t tile) {
+    return [tile]<class... M>(core::list<M...>) {
+      return std::array<std::size_t, sizeof...(M)>{core::work_size<M>(tile)...};
+    }(typename G::nodes{});
+  }
+  static constexpr auto work = work_for(Tile);
+  // Buffers 0 .. N-1 are values (and work), N .. 2N-1 adjoints.
   static constexpr auto intervals = [] {
     std::array<interval, 2 * N> items{};
     for (std::size_t k = 0; k < N; ++k) {
-      if (computed(k)) items[k] = {round_up(Tile * table::size[k], unit), runs.first[k], value_death[k]};
+      if (computed(k))
+        items[k] = {round_up(Tile * table::size[k] + work[k], unit), runs.first[k], value_death[k]};
       if (has_adjoint(k) && adjoint_birth[k] != core::none) {
         const std::size_t death = R::step_of[k] != core::none ? backward_time(R::step_of[k]) : adjoint_birth[k];
         items[N + k] = {round_up(Tile * table::size[k], unit), adjoint_birth[k], death};
@@ -307,8 +315,10 @@ struct forward_plan {
     }
     for (std::size_t o : G::output_index)
       if (full::computed(full::value_root[o])) death[full::value_root[o]] = full::loss_time;
+    constexpr auto work = full::work_for(1);
     for (std::size_t k = 0; k < N; ++k)
-      if (full::computed(k)) items[k] = {round_up(table::size[k], Align), full::runs.first[k], death[k]};
+      if (full::computed(k))
+        items[k] = {round_up(table::size[k] + work[k], Align), full::runs.first[k], death[k]};
     return items;
   }();
   struct placement {

@@ -40,5 +40,14 @@ constexpr auto decimal_name() {
   return n;
 }
 
+// A then B as one name ("weight_ih_l" then "0": "weight_ih_l0"), for names built from parts.
+template <name A, name B>
+constexpr auto joined_name() {
+  name<A.size() + B.size() + 1> n;
+  for (std::size_t k = 0; k < A.size(); ++k) n.chars[k] = A.chars[k];
+  for (std::size_t k = 0; k < B.size(); ++k) n.chars[A.size() + k] = B.chars[k];
+  return n;
+}
+
 }  // namespace core
 }  // namespace ctnn

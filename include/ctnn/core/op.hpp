@@ -46,6 +46,10 @@
 //   sample_kernels      the op has one-sample kernels for SIMD architectures: forward_sample
 //                       (its input as packs, an elementwise epilogue applied in registers, its
 //                       output returned as packs) and vjp_sample (see op::dense)
+//   work_size(tile)     room the op keeps right after its values, from its forward rule to its
+//                       vjp, in a workspace planned for tiles of `tile` samples (an unrolled
+//                       loop's states and its step's buffers: ops/unroll.hpp): the forward rule
+//                       finds it at out + n·size, the vjp at work
 //   forward_flops / vjp_flops             per sample, for the cost model
 //   op_name, label, signature_numbers     how model files and printouts name the node
 //   notation            how inspect/ writes the op in the seeds' notation, as patterns: value
@@ -188,6 +192,12 @@ constexpr bool is_kinked() {
   if constexpr (requires { N::kinked; }) return bool(N::kinked);
   else return false;
 }
+// The room an op keeps after the values of a tile of `tile` samples (work_size above).
+template <class N>
+constexpr std::size_t work_size(std::size_t tile) {
+  if constexpr (requires { N::work_size(tile); }) return N::work_size(tile);
+  else return 0;
+}
 template <class N>
 constexpr std::size_t forward_flops() {
   if constexpr (requires { N::forward_flops; }) return N::forward_flops;
@@ -246,6 +256,7 @@ struct vjp_args {
   // The factor the pass gave its losses' seeds (1/N for the mean over a batch of N samples):
   // n · batch_scale is the tile's share of the batch, for state blocks' next values.
   T batch_scale = T(1);
+  T* work = nullptr;  // the op's work (work_size), as its forward rule left it
 };
 
 // Tangents: tin[k] is ẋ_k, tparam[j] is θ̇_j, all of the values' layout (never null).

@@ -51,6 +51,13 @@ struct tile {
   core::run_mode mode{};                   // training or evaluation rule (core/op.hpp)
 };
 
+// A tile whose parameter blocks are given one by one, in the graph's block order (a graph that
+// an op runs on its own blocks: ops/unroll.hpp).
+template <class T, std::size_t Inputs, std::size_t Targets, std::size_t Blocks>
+struct block_tile : tile<T, Inputs, Targets, true> {
+  std::array<const T*, Blocks> blocks{};
+};
+
 // What the backward pass does around each loss node's vjp: nothing (see program::backward).
 struct no_loss_hook {
   template <std::size_t K, class B>
@@ -114,6 +121,12 @@ struct program {
   static constexpr T* value_out(const B& b) {
     return b.ws + Plan::value_offset(K);
   }
+  // Node K's work (core::work_size): right after its tile's values; null when it keeps none.
+  template <std::size_t K, class T, class B>
+  static constexpr T* work(const B& b) {
+    if constexpr (core::work_size<node<K>>(1) == 0) return nullptr;
+    else return value_out<K, T>(b) + b.n * table::size[K];
+  }
   template <std::size_t K, class T, class B>
   static constexpr T* adjoint(const B& b) {
     static_assert(Plan::adjoint_offset(K) != none, "ctnn: the plan holds no adjoint for this node");
@@ -125,10 +138,15 @@ struct program {
       return std::array<const T*, sizeof...(J)>{value<table::edge[table::edge_begin[K] + J], T>(b)...};
     }(std::make_index_sequence<table::input_count[K]>{});
   }
+  // Node K's parameter blocks: in the flat block b.params, or by block when the tile lists them
+  // (block_tile: a graph run inside an op, whose blocks are the op's).
   template <std::size_t K, class T, class B>
   static constexpr auto parameter_values(const B& b) {
     return [&]<std::size_t... J>(std::index_sequence<J...>) {
-      return std::array<const T*, sizeof...(J)>{(b.params + G::parameter_offset(K, J))...};
+      if constexpr (requires { b.blocks; })
+        return std::array<const T*, sizeof...(J)>{b.blocks[G::block_of(K, J)]...};
+      else
+        return std::array<const T*, sizeof...(J)>{(b.params + G::parameter_offset(K, J))...};
     }(std::make_index_sequence<core::parameters_of<node<K>>::size>{});
   }
 
@@ -383,7 +401,8 @@ struct program {
                 g_in,
                 grad,
                 b.mode,
-                scale};
+                scale,
+                work<K, T>(b)};
       Node::template vjp<Arch>(a);
     }
   }

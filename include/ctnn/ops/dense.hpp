@@ -9,7 +9,10 @@
 //
 // Lowering: the kernels of simd/affine.hpp (tiles: register blocks across samples and rows of W)
 // and simd/matvec.hpp (one sample: L rows at a time, the activation that follows applied in
-// registers, ∂W and Wᵀδ in one pass over W). δx goes through the adjoint sink it is handed, so an
+// registers, ∂W and Wᵀδ in one pass over W).
+//
+// The blocks' roles may be named too, for layouts that keep several matrices under one owner:
+// op::dense<"gru", 3 * H, x, "weight_ih_l0", "bias_ih_l0"> is nn.GRU's input half. δx goes through the adjoint sink it is handed, so an
 // elementwise input's derivative is applied as δx is stored (absorbs_input), and ∂W after Wᵀδ has
 // read W, so an optimizer's update may take the place of the gradient store.
 
@@ -31,7 +34,7 @@
 
 namespace ctnn::op {
 
-template <name Name, std::size_t Out, class X>
+template <name Name, std::size_t Out, class X, name WeightRole = "weight", name BiasRole = "bias">
 struct dense {
   using input_shape = core::shape_of<X>;
   static_assert(shape_error::dense_layer<dense>::template takes<X, input_shape>::template check<
@@ -42,8 +45,8 @@ struct dense {
   static constexpr std::size_t out = Out;
   using inputs = core::list<X>;
   using shape = ctnn::shape<Out>;
-  using parameters = core::list<core::parameter<Name, "weight", ctnn::shape<Out, in>>,
-                                core::parameter<Name, "bias", ctnn::shape<Out>>>;
+  using parameters = core::list<core::parameter<Name, WeightRole, ctnn::shape<Out, in>>,
+                                core::parameter<Name, BiasRole, ctnn::shape<Out>>>;
   static constexpr auto label = Name;
   static constexpr std::string_view op_name = "dense";
   struct notation {

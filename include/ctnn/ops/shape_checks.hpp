@@ -34,6 +34,82 @@ struct dropout_of {
     };
   };
 };
+// op::unroll's checks: the steps, the sequence's and the starting state's widths.
+template <class Node>
+struct unroll_of {
+  template <std::size_t Steps>
+  struct steps_are {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: op::unroll needs at least one step (T = 0; see "
+                        "unroll_of<node>::steps_are<T> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <class Sequence, std::size_t Size>
+  struct sequence_has {
+    template <std::size_t Steps, std::size_t InputWidth>
+    struct but_needs_steps_times_input {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: op::unroll's sequence must hold T steps of the cell's input "
+                          "width (T × input values per sample; see unroll_of<node>::"
+                          "sequence_has<node, size>::but_needs_steps_times_input<T, width> in "
+                          "the lines around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+  template <class Start, std::size_t Size>
+  struct start_state_has {
+    template <std::size_t StateWidth>
+    struct but_the_cell_state_has {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: op::unroll's starting state must have the cell's state width "
+                          "(see unroll_of<node>::start_state_has<node, size>::"
+                          "but_the_cell_state_has<width> in the lines around this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+};
+// A recurrent cell's own graph: its next state must have the width of the state it reads (the
+// only feedback edge a cell has goes through its state).
+template <class Cell>
+struct cell_of {
+  template <std::size_t StateWidth>
+  struct reads_state_of_width {
+    template <std::size_t NextWidth>
+    struct but_its_next_state_has {
+      template <bool Ok>
+      struct check {
+        static_assert(Ok, "ctnn: a recurrent cell's next state must have its state's width: the "
+                          "state is the cell's only way back to the next step (see cell_of<cell>::"
+                          "reads_state_of_width<w>::but_its_next_state_has<v> in the lines around "
+                          "this error)");
+        static constexpr bool ok = true;
+      };
+    };
+  };
+  template <std::size_t Inputs>
+  struct reads_inputs {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: a recurrent cell's graph may read only its input x and its state: "
+                        "any other value fed back from a step must go through the state (see "
+                        "cell_of<cell>::reads_inputs<count> in the lines around this error)");
+      static constexpr bool ok = true;
+    };
+  };
+  template <bool Ok>
+  struct keeps_no_state_blocks {
+    static_assert(Ok, "ctnn: a recurrent cell cannot hold state blocks (batch_norm's running "
+                      "statistics) or share a block between its own nodes (see cell_of<cell> in "
+                      "the lines around this error)");
+    static constexpr bool ok = true;
+  };
+};
 template <class Node>
 struct batch_norm_of {
   template <std::intmax_t Num, std::intmax_t Den>

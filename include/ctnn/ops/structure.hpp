@@ -3,6 +3,8 @@
 // (the values of a vector, the channels of an image), where a sample's values are contiguous:
 //   op::concat<a, b, ...>      y = [a; b; ...]         δ of each input: its part of δy
 //   op::slice<x, Begin, End>   y = x[Begin, End)       δx = δy inside [Begin, End), 0 outside
+//   op::columns<x, Begin, End> y[r] = x[r][Begin, End) for each row r of a matrix x (a recurrent
+//                              layer's hidden part of its state sequence); δx likewise
 //   op::reshape<x, shape<...>> the same values in another shape: a view (no copy, no step)
 //   op::flatten<x>             reshape to a vector
 //   op::stop_gradient<x>       x's values, through which no gradient flows (a view): what is
@@ -163,6 +165,60 @@ struct slice {
   static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t i = 0; i < size; ++i) a.tout[s * size + i] = a.tin[0][s * whole + from + i];
+  }
+};
+
+template <class X, std::size_t Begin, std::size_t End>
+struct columns {
+  using input_shape = core::shape_of<X>;
+  static_assert(shape_error::slice_of<columns>::template range<Begin, End>::template of_input<
+                X, input_shape>::template check<(input_shape::rank == 2 && Begin < End &&
+                                                 End <= input_shape::dims[input_shape::rank - 1])>::ok);
+  static constexpr std::size_t rows = input_shape::dims[0];
+  static constexpr std::size_t width = input_shape::dims[input_shape::rank - 1];
+  static constexpr std::size_t taken = End - Begin;
+  using inputs = core::list<X>;
+  using shape = ctnn::shape<rows, taken>;
+  static constexpr std::string_view op_name = "columns";
+  static constexpr std::string_view spelling = "ctnn::op::columns<{in0}, {n0}, {n1}>";
+  struct notation {
+    static constexpr std::string_view value = "{x0}[:, {n0}:{n1}]";
+    static constexpr std::string_view adjoint[1] = {"{dy} in [:, {n0}:{n1}], 0 elsewhere"};
+  };
+  static constexpr std::array<std::size_t, 2> signature_numbers{Begin, End};
+  static constexpr std::size_t size = shape::size;
+  static constexpr std::size_t whole = input_shape::size;
+  static constexpr bool vjp_reads_inputs = false;
+  static constexpr bool vjp_reads_output = false;
+
+  template <class Arch, class T>
+  static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t i = 0; i < taken; ++i)
+          a.out[s * size + r * taken + i] = a.in[0][s * whole + r * width + Begin + i];
+  }
+
+  template <class Arch, class Args>
+  static constexpr void vjp(const Args& a) {
+    using T = std::remove_cvref_t<decltype(*a.dout)>;
+    const auto& dx = std::get<0>(a.din);
+    if (!dx.active()) return;
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::size_t at = s * whole + r * width;
+        detail::put_zeros<Arch, T>(Begin, dx, at);
+        detail::put_row<Arch, T>(a.dout + s * size + r * taken, taken, dx, at + Begin);
+        detail::put_zeros<Arch, T>(width - End, dx, at + End);
+      }
+  }
+
+  template <class Arch, class T>
+  static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
+    for (std::size_t s = 0; s < a.n; ++s)
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t i = 0; i < taken; ++i)
+          a.tout[s * size + r * taken + i] = a.tin[0][s * whole + r * width + Begin + i];
   }
 };
 
