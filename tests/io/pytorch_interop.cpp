@@ -35,6 +35,7 @@
 #include <cstdlib>
 #include <ctnn/ctnn.hpp>
 #include <ctnn/io/safetensors.hpp>
+#include <ctnn/nn/recurrent.hpp>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -158,6 +159,36 @@ using y = op::dense<"head", 3, op::global_avg_pool<op::tanh<op::batch_norm<"bn2"
 using bn_cnn = graph<inputs<bn_cnn_net::x>, outputs<bn_cnn_net::y>,
                      objective<op::softmax_cross_entropy<bn_cnn_net::y>>>;
 static_assert(bn_cnn::input_sizes[0] == 72 && bn_cnn::block_count == 12 && bn_cnn::has_state);
+
+// Recurrent graphs (nn/recurrent.hpp), input rows batch-first (T steps of In values per sample):
+// rnn: nn.RNN(3, 5) over 4 steps → head (3) on the last hidden state; cross-entropy on labels;
+// also outputs the final state. gru: nn.GRU(4, 6, num_layers = 2) over 5 steps → head (2) on
+// every step (dense_rows); ½ squared error over all steps. lstm: nn.LSTM(3, 4) over 6 steps from
+// a given state [h₀, c₀] (the second input, which gets a gradient) → head (3) on h_T; ½ squared
+// error; also outputs the final state [h_T, c_T].
+namespace rnn_net {
+using x = op::input<"x", 4, 3>;
+using layer = recurrent<rnn_cell<"rnn", 3, 5>, 4, x>;
+using y = op::dense<"head", 3, last_hidden<layer>>;
+}  // namespace rnn_net
+using rnn = graph<inputs<rnn_net::x>, outputs<rnn_net::y, final_state<rnn_net::layer>>,
+                  objective<op::softmax_cross_entropy<rnn_net::y>>>;
+namespace gru_net {
+using x = op::input<"x", 5, 4>;
+using layer0 = recurrent<gru_cell<"gru", 4, 6, 0>, 5, x>;
+using layer1 = recurrent<gru_cell<"gru", 6, 6, 1>, 5, hidden_sequence<layer0>>;
+using y = op::dense_rows<"head", 2, hidden_sequence<layer1>>;
+}  // namespace gru_net
+using gru = graph<inputs<gru_net::x>, outputs<gru_net::y>, objective<op::squared_error<gru_net::y>>>;
+static_assert(gru::block_count == 10);
+namespace lstm_net {
+using x = op::input<"x", 6, 3>;
+using start = op::input<"start", 8>;
+using layer = recurrent<lstm_cell<"lstm", 3, 4>, 6, x, start>;
+using y = op::dense<"head", 3, last_hidden<layer>>;
+}  // namespace lstm_net
+using lstm = graph<inputs<lstm_net::x, lstm_net::start>, outputs<lstm_net::y, final_state<lstm_net::layer>>,
+                   objective<op::squared_error<lstm_net::y>>>;
 
 // ---- the passes, for a loss at the call (Loss) or the graph's own objective (Loss = void) -------
 
@@ -408,6 +439,9 @@ int main(int argc, char** argv) try {
   if (name == "lenet") return run<lenet, void>(type, o);
   if (name == "odd_conv") return run<odd_conv, void>(type, o);
   if (name == "bn_cnn") return run<bn_cnn, void>(type, o);
+  if (name == "rnn") return run<rnn, void>(type, o);
+  if (name == "gru") return run<gru, void>(type, o);
+  if (name == "lstm") return run<lstm, void>(type, o);
   std::fprintf(stderr, "unknown case '%s'\n", argv[1]);
   return 2;
 } catch (const std::exception& e) {

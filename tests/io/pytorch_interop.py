@@ -5,8 +5,9 @@ For each case below (an nn.Sequential of nn.Linear and activations and the loss 
 it, or a torch.nn.Module whose attributes are named as ctnn's dense and conv2d nodes: a residual
 MLP, a net with two inputs, two outputs and a weighted objective, a LeNet-like CNN, a CNN
 with a rectangular strided, padded, dilated kernel, overlapping max pooling, a 1×1 convolution
-without bias and global average pooling, and a CNN with batch normalisation), in float64 and in
-float32:
+without bias and global average pooling, a CNN with batch normalisation, and recurrent nets:
+nn.RNN, a two-layer nn.GRU with a head on every step, nn.LSTM from a given state), in float64 and
+in float32:
   1. PyTorch trains the net for a few Adam steps and writes its state_dict as safetensors, with
      plain struct/json (Debian packages no `safetensors` module; nothing is installed with pip);
   2. the ctnn program (tests/io/pytorch_interop.cpp) loads it and prints its outputs (batch and
@@ -192,6 +193,49 @@ class BnCnn(nn.Module):
         return self.head(torch.tanh(self.bn2(self.c2(h))).mean(dim=(2, 3)))
 
 
+class Rnn(nn.Module):
+    """ctnn's `rnn` graph: x (4 steps of 3) → nn.RNN(3, 5) → head (3) on the last step's hidden
+    state; outputs the logits and the final state h_T."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn, self.head = nn.RNN(3, 5, batch_first=True), nn.Linear(5, 3)
+
+    def forward(self, x):
+        seq, h = self.rnn(x.reshape(-1, 4, 3))
+        return self.head(seq[:, -1]), h[0]
+
+
+class Gru(nn.Module):
+    """ctnn's `gru` graph: x (5 steps of 4) → nn.GRU(4, 6, num_layers=2) → head (2) on every step."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru, self.head = nn.GRU(4, 6, num_layers=2, batch_first=True), nn.Linear(6, 2)
+
+    def forward(self, x):
+        seq, _ = self.gru(x.reshape(-1, 5, 4))
+        return self.head(seq).flatten(1)
+
+
+class Lstm(nn.Module):
+    """ctnn's `lstm` graph: x (6 steps of 3) and a starting state [h₀, c₀] (4 + 4) → nn.LSTM(3, 4)
+    → head (3) on h_T; outputs the head and the final state [h_T, c_T]."""
+
+    def __init__(self):
+        super().__init__()
+        self.lstm, self.head = nn.LSTM(3, 4, batch_first=True), nn.Linear(4, 3)
+
+    def forward(self, x, start):
+        h0, c0 = start[:, :4].unsqueeze(0).contiguous(), start[:, 4:].unsqueeze(0).contiguous()
+        seq, (h, c) = self.lstm(x.reshape(-1, 6, 3), (h0, c0))
+        return self.head(seq[:, -1]), torch.cat([h[0], c[0]], dim=1)
+
+
+def half_squared_error(y, t):
+    return 0.5 * F.mse_loss(y, t, reduction="sum") / len(y)
+
+
 def residual_case(samples, optimizer):
     # Pretrained gently: at lr 0.02 this net learns its few random labels in 20 steps (mean loss
     # 0.006), and then softmax − one-hot is a difference of numbers close to 1: gradients of 1e-9
@@ -230,6 +274,14 @@ CASES = {
     # Batch normalisation: 24 samples, one tile of ctnn's workspace, so the batch's statistics.
     "bn_cnn": Case(BnCnn, [2 * 6 * 6], [("cross_entropy_labels", 3)], lambda m, xs: [m(xs[0])],
                    lambda m, xs, ts: F.cross_entropy(m(xs[0]), ts[0].argmax(dim=1)), 24, "adam"),
+    # Recurrent graphs: a sequence is an input row of T·In values (batch_first, flattened per
+    # sample). 37 samples: ctnn runs them in chunks of 32 and 5.
+    "rnn": Case(Rnn, [4 * 3], [("cross_entropy_labels", 3)], lambda m, xs: list(m(xs[0])),
+                lambda m, xs, ts: F.cross_entropy(m(xs[0])[0], ts[0].argmax(dim=1)), 37, "adam"),
+    "gru": Case(Gru, [5 * 4], [("squared_error", 5 * 2)], lambda m, xs: [m(xs[0])],
+                lambda m, xs, ts: half_squared_error(m(xs[0]), ts[0]), 37, "sgd"),
+    "lstm": Case(Lstm, [6 * 3, 8], [("squared_error", 3)], lambda m, xs: list(m(*xs)),
+                 lambda m, xs, ts: half_squared_error(m(*xs)[0], ts[0]), 33, "adam"),
 }
 # ctnn trains the loaded net this many steps with this learning rate (momentum 0.9 for sgd).
 CTNN_STEPS = {"sgd": (8, 0.05), "adam": (8, 0.01)}
@@ -337,7 +389,7 @@ class Comparison:
 
 
 # The cases that are graphs rather than chains (reported one by one).
-GRAPHS = ("residual", "residual_at_call", "two_heads", "lenet", "odd_conv", "bn_cnn")
+GRAPHS = ("residual", "residual_at_call", "two_heads", "lenet", "odd_conv", "bn_cnn", "rnn", "gru", "lstm")
 # Lines "word k values": per output or input k.
 INDEXED = ("y", "y1", "yg", "dx", "dx1", "trained_y")
 

@@ -136,4 +136,64 @@ struct dense {
   }
 };
 
+// op::dense_rows<"name", Out, x>: the dense layer applied to each row of a matrix x (R × In → R ×
+// Out, one W and b for every row), as nn.Linear applies to the last dimension: a head on every
+// step of a sequence. The rows of a tile are n·R rows of one product, run by the tile kernels.
+template <name Name, std::size_t Out, class X>
+struct dense_rows {
+  using input_shape = core::shape_of<X>;
+  static_assert(shape_error::dense_rows_layer<dense_rows>::template takes<X, input_shape>::template check<
+                input_shape::rank == 2>::ok);
+  static_assert(shape_error::dense_layer<dense_rows>::template has_zero_outputs<(Out > 0)>::ok);
+
+  static constexpr std::size_t rows = input_shape::dims[0];
+  static constexpr std::size_t in = input_shape::dims[1];
+  static constexpr std::size_t out = Out;
+  using inputs = core::list<X>;
+  using shape = ctnn::shape<rows, Out>;
+  using parameters = core::list<core::parameter<Name, "weight", ctnn::shape<Out, in>>,
+                                core::parameter<Name, "bias", ctnn::shape<Out>>>;
+  static constexpr auto label = Name;
+  static constexpr std::string_view op_name = "dense_rows";
+  struct notation {
+    static constexpr std::string_view value = "{p0} {x0}[r] + {p1} for each row r";
+    static constexpr std::string_view adjoint[1] = {"{p0}ᵀ {dy}[r]"};
+    static constexpr std::string_view gradient[2] = {"Σ_r {dy}[r] {x0}[r]ᵀ", "Σ_r {dy}[r]"};
+  };
+  static constexpr std::string_view spelling = "ctnn::op::dense_rows<\"{label}\", {n0}, {in0}>";
+  static constexpr std::array<std::size_t, 1> signature_numbers{Out};
+  template <std::size_t K>
+  static constexpr bool absorbs_input = true;
+  static constexpr bool vjp_reads_output = false;
+  static constexpr std::size_t forward_flops = rows * (2 * in * Out + Out);
+  static constexpr std::size_t vjp_flops = rows * (2 * in * Out + Out);
+  static constexpr std::size_t bias_at = in * Out;
+
+  template <class Arch, class T>
+  static constexpr void forward(const core::forward_args<T, 1, 2>& a) {
+    simd::affine_forward<in, Out, Arch>(a.param[0], a.param[1], a.in[0], in, a.out, a.n * rows);
+  }
+
+  template <class Arch, class A>
+  static constexpr void vjp(const A& a) {
+    const auto& dx = std::get<0>(a.din);
+    if constexpr (!simd::never_active<std::remove_cvref_t<decltype(dx)>>())
+      if (dx.active()) simd::affine_input_delta<in, Out, Arch>(a.dout, a.param[0], dx, a.n * rows);
+    simd::affine_weight_gradient<in, Out, Arch>(a.dout, a.in[0], in, a.g_in, a.gradient, 0, bias_at,
+                                                a.n * rows, a.accumulate[0]);
+  }
+
+  template <class Arch, class T>
+  static constexpr void jvp(const core::jvp_args<T, 1, 2>& a) {
+    const std::size_t m = a.n * rows;
+    simd::affine_forward<in, Out, Arch>(a.param[0], a.tparam[1], a.tin[0], in, a.tout, m);
+    for (std::size_t s = 0; s < m; ++s)
+      for (std::size_t o = 0; o < Out; ++o) {
+        T sum = 0;
+        for (std::size_t i = 0; i < in; ++i) sum += a.tparam[0][o * in + i] * a.in[0][s * in + i];
+        a.tout[s * Out + o] += sum;
+      }
+  }
+};
+
 }  // namespace ctnn::op

@@ -179,6 +179,20 @@ struct dense_layer {
 };
 
 template <class Node>
+struct dense_rows_layer {
+  template <class Input, class InputShape>
+  struct takes {
+    template <bool Ok>
+    struct check {
+      static_assert(Ok, "ctnn: op::dense_rows takes a matrix (rank 2: rows of the layer's input "
+                        "width, such as a sequence's steps); see dense_rows_layer<node>::takes<node, "
+                        "shape> in the lines around this error");
+      static constexpr bool ok = true;
+    };
+  };
+};
+
+template <class Node>
 struct slice_of {
   template <std::size_t Begin, std::size_t End>
   struct range {
