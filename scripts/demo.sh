@@ -6,7 +6,10 @@
 #   result: test_accuracy=<x> train_seconds=<s> samples_per_second=<n>
 # With --cnn first, the convolutional net instead (examples/fashion_cnn.cpp, two threads, curves
 # in build/fashion_cnn_curves.svg), with the same last line; with --cnn-bn, the CNN with batch
-# normalisation and a residual block (examples/fashion_cnn_bn.cpp).
+# normalisation and a residual block (examples/fashion_cnn_bn.cpp); with --gru, a GRU reading the
+# images row by row (examples/fashion_gru.cpp); with --char-lm, a character-level language model
+# trained with truncated BPTT on the fortunes package's text (examples/char_lm.cpp, whose last
+# line reports bits per character instead).
 set -euo pipefail
 example=fashion_mnist
 if [ "${1:-}" = "--cnn" ]; then
@@ -14,6 +17,12 @@ if [ "${1:-}" = "--cnn" ]; then
   shift
 elif [ "${1:-}" = "--cnn-bn" ]; then
   example=fashion_cnn_bn
+  shift
+elif [ "${1:-}" = "--gru" ]; then
+  example=fashion_gru
+  shift
+elif [ "${1:-}" = "--char-lm" ]; then
+  example=char_lm
   shift
 fi
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -29,4 +38,8 @@ fi
 
 meson compile -C build "$example"
 # The curves go next to the build; a --plot given to this script comes later and wins.
-"./build/examples/$example" --plot "build/${example}_curves.svg" "$@"
+if [ "$example" = char_lm ]; then
+  "./build/examples/$example" "$@"
+else
+  "./build/examples/$example" --plot "build/${example}_curves.svg" "$@"
+fi

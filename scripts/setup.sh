@@ -16,6 +16,7 @@ packages=(
   graphviz          # dot: examples/inspect renders its graphs to SVG (and so checks the DOT)
   libclang-rt-dev   # clang's sanitizer runtimes (only recommended by clang, so not pulled in)
   python3-sklearn   # ships the diabetes data set of examples/levenberg_marquardt (14 packages)
+  fortunes          # English text (2.6 MB of quotations) for examples/char_lm's language model
 )
 
 # PyTorch, the oracle of tests/io/pytorch_interop (skipped without it). Measured on Debian 12:

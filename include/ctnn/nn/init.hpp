@@ -6,7 +6,9 @@
 // chosen per dense layer by the activation that reads it (a shared layer once, by its first
 // node); biases start at 0. Other ops with a weight block say their fans (fan_in, fan_out: for
 // op::conv2d, C·KH·KW and Out·KH·KW, PyTorch's) and get the same bounds, after the dense layers;
-// ops whose blocks start at constants say which (batch_norm: initial_value). The generator is ctnn's own, so a seed gives the same weights with
+// ops whose blocks start at constants say which (batch_norm: initial_value); ops whose every block
+// starts uniform in ±1/√fan say the fan (op::unroll: uniform_fan, the hidden size, as PyTorch
+// initialises nn.RNN, nn.GRU and nn.LSTM, biases included). The generator is ctnn's own, so a seed gives the same weights with
 // every compiler and standard library, and it runs in constant evaluation too.
 
 #include <algorithm>
@@ -39,6 +41,8 @@ concept fan_initialized = requires {
 // say so: initial_value[j] for block j.
 template <class N>
 concept constant_initialized = requires { N::initial_value; };
+template <class N>
+concept uniform_initialized = requires { N::uniform_fan; };
 
 }  // namespace detail
 
@@ -83,6 +87,14 @@ constexpr void initialize(parameters<Net, T>& p, std::uint64_t seed,
             if constexpr (blocks::size > 1) {
               const std::size_t b = Net::parameter_offset(K, 1);
               for (std::size_t i = 0; i < core::at_t<blocks, 1>::shape::size; ++i) p[b + i] = T(0);
+            }
+          } else if constexpr (detail::uniform_initialized<N>) {
+            if (Net::layout::first_record[Net::block_of(K, 0)] != Net::table::record_begin[K]) return;
+            const double bound = 1.0 / math::sqrt(double(N::uniform_fan));
+            for (std::size_t j = 0; j < core::parameters_of<N>::size; ++j) {
+              const std::size_t b = Net::block_of(K, j);
+              for (std::size_t i = Net::layout::offset[b]; i < Net::layout::offset[b + 1]; ++i)
+                p[i] = static_cast<T>(rng.uniform(-bound, bound));
             }
           } else if constexpr (detail::constant_initialized<N>) {
             for (std::size_t j = 0; j < N::initial_value.size(); ++j) {

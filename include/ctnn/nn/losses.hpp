@@ -12,6 +12,7 @@
 // (ops/loss.hpp: op::softmax_cross_entropy<y>, ...) or passed to the passes of a graph without
 // an objective (ctnn::loss_and_gradient(p, ctnn::squared_error{}, x, t, g)).
 
+#include <array>
 #include <cstddef>
 #include <string_view>
 #include <type_traits>
@@ -152,6 +153,38 @@ struct binary_cross_entropy : loss_tag {
         sink.template put<P::lanes, A>(k, (math::sigmoid(P::load(z + k)) - tv) * P::broadcast(scale));
       }
     });
+  }
+};
+
+// Loss applied to each of the Rows rows of a prediction (a sequence's steps: Rows × width values
+// per sample) and summed: C = Σ_r Loss(a_r, t_r). The rows of n samples are n·Rows rows of one
+// width, so the row loss runs unchanged on them.
+template <class Loss, std::size_t Rows>
+struct per_row : loss_tag {
+  static constexpr std::size_t rows = Rows;
+  using row_loss = Loss;
+  static constexpr auto name_chars = [] {
+    constexpr std::string_view suffix = "_per_step";
+    std::array<char, Loss::name.size() + suffix.size()> c{};
+    for (std::size_t k = 0; k < Loss::name.size(); ++k) c[k] = Loss::name[k];
+    for (std::size_t k = 0; k < suffix.size(); ++k) c[Loss::name.size() + k] = suffix[k];
+    return c;
+  }();
+  static constexpr std::string_view name{name_chars.data(), name_chars.size()};
+  template <class F>
+  static constexpr bool fuses_with = Loss::template fuses_with<F>;
+  template <class F>
+  static constexpr bool takes_activation = Loss::template takes_activation<F>;
+  static constexpr std::size_t min_width = Rows * Loss::min_width;
+
+  template <class F, std::size_t Width, class Arch, class T>
+  static constexpr T value(const T* z, const T* a, const T* t, std::size_t n) {
+    static_assert(Width % Rows == 0, "ctnn::per_row: the prediction must hold Rows rows of one width");
+    return Loss::template value<F, Width / Rows, Arch>(z, a, t, n * Rows);
+  }
+  template <class F, std::size_t Width, bool Fused, class Arch, class T, class Sink>
+  static constexpr void delta(const T* z, const T* a, const T* t, const Sink& sink, std::size_t n, T scale) {
+    Loss::template delta<F, Width / Rows, Fused, Arch>(z, a, t, sink, n * Rows, scale);
   }
 };
 

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <type_traits>
 
 #include "../autodiff/plan.hpp"
@@ -171,6 +172,45 @@ struct parameters {
                                         base + Net::parameter_offset(K, 1)};
   }
 };
+
+namespace detail {
+// Net's block named owner.role, or none.
+template <class Net>
+constexpr std::size_t block_named(std::string_view owner, std::string_view role) {
+  for (std::size_t b = 0; b < Net::block_count; ++b)
+    if (Net::block_owner(b) == owner && Net::block_role(b) == role) return b;
+  return core::none;
+}
+// Whether From holds every block of To, by name, with To's size.
+template <class To, class From>
+constexpr bool holds_blocks_of() {
+  for (std::size_t b = 0; b < To::block_count; ++b) {
+    const std::size_t k = block_named<From>(To::block_owner(b), To::block_role(b));
+    if (k == core::none ||
+        From::layout::offset[k + 1] - From::layout::offset[k] != To::layout::offset[b + 1] - To::layout::offset[b])
+      return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+// To's parameters copied by name out of another net's (every block of To must be in From, with
+// the same size): a recurrent net trained on windows of 32 steps run one step at a time, a cell
+// out of the net that unrolls it. Names are what safetensors files hold, so this is loading one
+// net's file into another, without the file.
+template <class To, class From, class T>
+constexpr parameters<To, T> parameters_by_name(const parameters<From, T>& p) {
+  static_assert(detail::holds_blocks_of<To, From>(),
+                "ctnn::parameters_by_name: the source net lacks a block of the target net, or holds "
+                "it with another size (blocks are matched by owner and role: \"gru.weight_ih_l0\")");
+  parameters<To, T> out{};
+  for (std::size_t b = 0; b < To::block_count; ++b) {
+    const std::size_t k = detail::block_named<From>(To::block_owner(b), To::block_role(b));
+    for (std::size_t i = 0; i < To::layout::offset[b + 1] - To::layout::offset[b]; ++i)
+      out[To::layout::offset[b] + i] = p[From::layout::offset[k] + i];
+  }
+  return out;
+}
 
 // The gradient has the parameters' layout: gradient[k] = ∂C/∂parameters[k].
 template <class Net, class T>

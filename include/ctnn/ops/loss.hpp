@@ -77,5 +77,11 @@ template <class Y>
 using softmax_cross_entropy = loss<ctnn::softmax_cross_entropy, Y>;
 template <class Y>
 using binary_cross_entropy = loss<ctnn::binary_cross_entropy, Y>;
+// A loss on each row of a matrix y (each step of a sequence: op::dense_rows' output), summed.
+template <class Y>
+using step_softmax_cross_entropy =
+    loss<ctnn::per_row<ctnn::softmax_cross_entropy, core::shape_of<Y>::dims[0]>, Y>;
+template <class Y>
+using step_squared_error = loss<ctnn::per_row<ctnn::squared_error, core::shape_of<Y>::dims[0]>, Y>;
 
 }  // namespace ctnn::op

@@ -74,6 +74,12 @@ struct parameters_of_nodes<core::list<M...>> {
 };
 
 template <class Start>
+constexpr std::size_t start_size() {
+  if constexpr (std::is_void_v<Start>) return 0;
+  else return core::shape_of<Start>::size;
+}
+
+template <class Start>
 struct start_inputs {
   using type = core::list<Start>;
 };
@@ -94,7 +100,10 @@ struct unroll {
   static_assert(shape_error::unroll_of<unroll>::template steps_are<Steps>::template check<(Steps > 0)>::ok);
   static_assert(shape_error::unroll_of<unroll>::template sequence_has<X, core::shape_of<X>::size>::
                     template but_needs_steps_times_input<Steps, in>::template check<
-                        core::shape_of<X>::size == Steps * in>::ok);
+                        Steps == 0 || core::shape_of<X>::size == Steps * in>::ok);
+  static_assert(shape_error::unroll_of<unroll>::template start_state_has<Start, detail::start_size<Start>()>::
+                    template but_the_cell_state_has<state>::template check<
+                        !has_start || detail::start_size<Start>() == state>::ok);
 
   // The cell's graph, with the loss that seeds its backward pass.
   using cell_graph = core::graph_base<ctnn::inputs<typename Cell::x, typename Cell::state>,
@@ -109,12 +118,13 @@ struct unroll {
                 !cell_graph::has_state && cell_graph::block_count == cell_graph::table::record_count>::ok);
 
   using inputs = decltype(core::list<X>{} + typename detail::start_inputs<Start>::type{});
-  using shape = ctnn::shape<Steps, state>;
+  using shape = ctnn::shape<(Steps > 0 ? Steps : 1), state>;  // (T = 0 is refused above, once)
   using parameters = typename detail::parameters_of_nodes<typename cell_graph::nodes>::type;
   static constexpr std::size_t size = shape::size;
   static constexpr std::size_t blocks = cell_graph::block_count;
   static constexpr std::size_t parameter_count = cell_graph::parameter_count;
 
+  static constexpr std::size_t uniform_fan = Cell::hidden_size;  // nn/init.hpp: PyTorch's ±1/√H
   static constexpr auto label = Cell::label;
   static constexpr std::string_view op_name = "unroll";
   static constexpr std::array<std::size_t, 4> signature_numbers{Steps, Cell::input_size,

@@ -1,0 +1,17 @@
+// The twin of recurrent_feedback_ko.cpp: the fed-back value is part of the state.
+#include <ctnn/ctnn.hpp>
+#include <ctnn/nn/recurrent.hpp>
+
+namespace op = ctnn::op;
+struct my_cell {
+  static constexpr auto label = ctnn::name("mine");
+  static constexpr std::size_t input_size = 3, hidden_size = 4, state_size = 4, layer = 0;
+  using x = op::input<"x", 3>;
+  using state = op::input<"state", 4>;
+  using next = op::tanh<op::add<op::dense<"mine", 4, op::concat<x, state>>, state>>;
+  static constexpr std::string_view unroll_spelling = "my_cell";
+};
+using x = op::input<"x", 5, 3>;
+using layer = ctnn::recurrent<my_cell, 5, x>;
+using net = ctnn::graph<ctnn::outputs<op::dense<"head", 2, ctnn::last_hidden<layer>>>>;
+int main() { return static_cast<int>(net::parameter_count); }
