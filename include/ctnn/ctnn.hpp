@@ -44,6 +44,7 @@
 #include "train/epoch_stats.hpp"
 #include "train/fit.hpp"
 #include "train/fit_full_batch.hpp"
+#include "train/fit_stream.hpp"
 #include "train/metrics.hpp"
 #include "train/progress.hpp"
 #include "train/svg_plot.hpp"

@@ -22,6 +22,8 @@
 #include "nn/passes.hpp"
 #include "nn/quantization_bound.hpp"
 #include "nn/quantized.hpp"
+#include "nn/recurrent.hpp"
+#include "nn/recurrent_stream.hpp"
 #include "nn/softmax.hpp"
 #include "ops/activation.hpp"
 #include "ops/arithmetic.hpp"
@@ -34,3 +36,4 @@
 #include "ops/pooling.hpp"
 #include "ops/softmax.hpp"
 #include "ops/structure.hpp"
+#include "ops/unroll.hpp"

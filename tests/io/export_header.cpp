@@ -41,6 +41,13 @@ using leaky_net = ctnn::network<ctnn::input<3>, ctnn::linear<3, 5>, ctnn::leaky_
 using smooth_net = ctnn::network<ctnn::input<2>, ctnn::dense<6>, ctnn::elu<std::ratio<1, 2>>,
                                  ctnn::dense<3>, ctnn::gelu, ctnn::dense<2>, ctnn::swish>;
 
+// A GRU over 4 steps of 3 values, its last hidden state into a dense head.
+namespace recurrent {
+using x = ctnn::op::input<"x", 4, 3>;
+using y = ctnn::op::dense<"head", 2, ctnn::last_hidden<ctnn::recurrent<ctnn::gru_cell<"gru", 3, 5>, 4, x>>>;
+using net = ctnn::graph<ctnn::outputs<y>>;
+}  // namespace recurrent
+
 template <class Net, class T>
 ctnn::parameters<Net, T> random_values(unsigned seed) {
   ctnn::parameters<Net, T> p;
@@ -82,11 +89,15 @@ TEST_CASE("a generated header, compiled into another program, reproduces the net
   const auto smooth = random_values<smooth_net, double>(2);
   ctnn::io::export_header(dir / "leaky_model.hpp", leaky, "leaky_model");
   ctnn::io::export_header(dir / "smooth_model.hpp", smooth, "models::smooth");
+  const auto gru = random_values<recurrent::net, float>(3);
+  ctnn::io::export_header(dir / "gru_model.hpp", gru, "gru_model");
 
   const std::array<std::array<float, 3>, 3> xs_leaky = {{{0.5f, -1, 2}, {-3, 0.25f, 1}, {0, 0, 0}}};
   const std::array<std::array<double, 2>, 3> xs_smooth = {{{0.5, -1}, {-3, 0.25}, {2, 2}}};
+  const std::array<std::array<float, 12>, 2> xs_gru = {{{0.5f, -1, 2, 0, 1, 1, -2, 0.25f, 3, 1, 0, -1}, {}}};
   io_test::write_text(dir / "main.cpp", R"(#include "leaky_model.hpp"
 #include "smooth_model.hpp"
+#include "gru_model.hpp"
 #include <cstdio>
 template <class P, class X>
 void print(const P& p, const X& xs) {
@@ -100,6 +111,8 @@ int main() {
   const std::array<std::array<double, 2>, 3> xs_smooth = {{{0.5, -1}, {-3, 0.25}, {2, 2}}};
   print(leaky_model::parameters, xs_leaky);
   print(models::smooth::parameters, xs_smooth);
+  const std::array<std::array<float, 12>, 2> xs_gru = {{{0.5f, -1, 2, 0, 1, 1, -2, 0.25f, 3, 1, 0, -1}, {}}};
+  print(gru_model::parameters, xs_gru);
 }
 )");
   const std::string compile = std::string(CTNN_TEST_CXX) + " -o '" + (dir / "main").string() +
@@ -110,7 +123,8 @@ int main() {
   REQUIRE(compiled == 0);
   const std::string run = "'" + (dir / "main").string() + "' > '" + (dir / "out.txt").string() + "'";
   REQUIRE(std::system(run.c_str()) == 0);
-  CHECK(read_text(dir / "out.txt") == expected_lines(leaky, xs_leaky) + expected_lines(smooth, xs_smooth));
+  CHECK(read_text(dir / "out.txt") == expected_lines(leaky, xs_leaky) + expected_lines(smooth, xs_smooth) +
+                                          expected_lines(gru, xs_gru));
 }
 
 TEST_CASE("the generated text: types spelled as written, exact literals, non-finite values") {

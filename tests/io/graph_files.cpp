@@ -113,3 +113,29 @@ TEST_CASE("the exported header spells the graph node by node") {
   CHECK(text.find("using network = ctnn::graph<ctnn::inputs<n0>, ctnn::outputs<n10>>;") != std::string::npos);
   CHECK(text.find("// fc2.weight [8 x 8], row-major") != std::string::npos);
 }
+
+// A recurrent net: the signature names the cell's kind (a GRU file is refused by an LSTM net of
+// the same sizes and names), the native file round-trips.
+namespace recurrent {
+using x = op::input<"x", 4, 3>;
+template <class Cell>
+using net = ctnn::graph<ctnn::outputs<op::dense<"head", 2, ctnn::last_hidden<ctnn::recurrent<Cell, 4, x>>>>>;
+using gru = net<ctnn::gru_cell<"cell", 3, 5>>;
+using rnn = net<ctnn::rnn_cell<"cell", 3, 5>>;
+static_assert(ctnn::io::architecture_signature<gru> ==
+              "graph:0=input<x,4,3>;1=unroll_gru<cell,4,3,5,0>(0);2=slice<3,4>(1);3=reshape<5>(2);"
+              "4=dense<head,2>(3);out(4)");
+}  // namespace recurrent
+
+TEST_CASE("a recurrent net's model file round-trips, and a file of another cell kind is refused") {
+  io_test::temp_dir dir;
+  const auto p = random_bits<recurrent::gru, float>(4);
+  ctnn::io::save_model(dir / "gru.ctnn", p);
+  ctnn::parameters<recurrent::gru, float> q;
+  ctnn::io::load_model(dir / "gru.ctnn", q);
+  CHECK(std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0);
+  ctnn::parameters<recurrent::rnn, float> o;
+  const std::string message = error_of([&] { ctnn::io::load_model(dir / "gru.ctnn", o); });
+  CHECK(message.find("1=unroll_gru<cell,4,3,5,0>(0)") != std::string::npos);
+  CHECK(message.find("1=unroll_rnn_tanh<cell,4,3,5,0>(0)") != std::string::npos);
+}

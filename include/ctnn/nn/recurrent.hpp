@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <string_view>
+#include <type_traits>
 
 #include "../core/name.hpp"
 #include "../ops/activation.hpp"
@@ -64,6 +65,9 @@ struct cell_base {
 
 template <name Name, std::size_t In, std::size_t Hidden, std::size_t Layer = 0, class F = ctnn::tanh>
 struct rnn_cell : cell_base<Name, In, Hidden, Layer, Hidden> {
+  static constexpr bool relu = std::is_same_v<F, ctnn::relu>;
+  static_assert(relu || std::is_same_v<F, ctnn::tanh>,
+                "ctnn::rnn_cell: the nonlinearity is ctnn::tanh or ctnn::relu, as nn.RNN's");
   using base = cell_base<Name, In, Hidden, Layer, Hidden>;
   using r = typename base::roles;
   using x = typename base::x;
@@ -71,8 +75,14 @@ struct rnn_cell : cell_base<Name, In, Hidden, Layer, Hidden> {
   using input_part = op::dense<Name, Hidden, x, r::weight_ih, r::bias_ih>;
   using state_part = op::dense<Name, Hidden, state, r::weight_hh, r::bias_hh>;
   using next = op::activation<F, op::add<input_part, state_part>>;
+  static constexpr std::string_view kind = relu ? "rnn_relu" : "rnn_tanh";
   static constexpr std::string_view unroll_spelling =
-      "ctnn::op::unroll<ctnn::rnn_cell<\"{label}\", {n1}, {n2}, {n3}>, {n0}, {inputs}>";
+      relu ? "ctnn::op::unroll<ctnn::rnn_cell<\"{label}\", {n1}, {n2}, {n3}, ctnn::relu>, {n0}, {inputs}>"
+           : "ctnn::op::unroll<ctnn::rnn_cell<\"{label}\", {n1}, {n2}, {n3}>, {n0}, {inputs}>";
+  static constexpr std::string_view notation_from_zero =
+      relu ? "RNN(relu, h₀ = 0) over the {n0} steps of {x0}" : "RNN(tanh, h₀ = 0) over the {n0} steps of {x0}";
+  static constexpr std::string_view notation_from_start =
+      relu ? "RNN(relu, h₀ = {x1}) over the {n0} steps of {x0}" : "RNN(tanh, h₀ = {x1}) over the {n0} steps of {x0}";
 };
 
 template <name Name, std::size_t In, std::size_t Hidden, std::size_t Layer = 0>
@@ -90,8 +100,11 @@ struct gru_cell : cell_base<Name, In, Hidden, Layer, Hidden> {
       op::add<op::slice<input_part, 2 * H, 3 * H>, op::mul<reset, op::slice<state_part, 2 * H, 3 * H>>>>;
   // (1 − z) ⊙ n + z ⊙ h, as n + z ⊙ (h − n)
   using next = op::add<candidate, op::mul<update, op::sub<state, candidate>>>;
+  static constexpr std::string_view kind = "gru";
   static constexpr std::string_view unroll_spelling =
       "ctnn::op::unroll<ctnn::gru_cell<\"{label}\", {n1}, {n2}, {n3}>, {n0}, {inputs}>";
+  static constexpr std::string_view notation_from_zero = "GRU(h₀ = 0) over the {n0} steps of {x0}";
+  static constexpr std::string_view notation_from_start = "GRU(h₀ = {x1}) over the {n0} steps of {x0}";
 };
 
 template <name Name, std::size_t In, std::size_t Hidden, std::size_t Layer = 0>
@@ -112,8 +125,12 @@ struct lstm_cell : cell_base<Name, In, Hidden, Layer, 2 * Hidden> {
   using next_c = op::add<op::mul<forget_gate, c>, op::mul<in_gate, cell_input>>;
   using next_h = op::mul<out_gate, op::tanh<next_c>>;
   using next = op::concat<next_h, next_c>;
+  static constexpr std::string_view kind = "lstm";
   static constexpr std::string_view unroll_spelling =
       "ctnn::op::unroll<ctnn::lstm_cell<\"{label}\", {n1}, {n2}, {n3}>, {n0}, {inputs}>";
+  static constexpr std::string_view notation_from_zero = "LSTM([h₀, c₀] = 0) over the {n0} steps of {x0}";
+  static constexpr std::string_view notation_from_start =
+      "LSTM([h₀, c₀] = {x1}) over the {n0} steps of {x0}";
 };
 
 template <class Cell, std::size_t T, class X, class Start = void>

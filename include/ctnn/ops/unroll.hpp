@@ -126,13 +126,29 @@ struct unroll {
 
   static constexpr std::size_t uniform_fan = Cell::hidden_size;  // nn/init.hpp: PyTorch's ±1/√H
   static constexpr auto label = Cell::label;
-  static constexpr std::string_view op_name = "unroll";
+  // "unroll_gru", "unroll_lstm", "unroll_rnn_tanh": model files name the cell's kind (the
+  // label is the user's name for it).
+  static constexpr auto op_name_chars = [] {
+    constexpr std::string_view prefix = "unroll_";
+    std::array<char, prefix.size() + Cell::kind.size()> c{};
+    for (std::size_t k = 0; k < prefix.size(); ++k) c[k] = prefix[k];
+    for (std::size_t k = 0; k < Cell::kind.size(); ++k) c[prefix.size() + k] = Cell::kind[k];
+    return c;
+  }();
+  static constexpr std::string_view op_name{op_name_chars.data(), op_name_chars.size()};
   static constexpr std::array<std::size_t, 4> signature_numbers{Steps, Cell::input_size,
                                                                 Cell::hidden_size, Cell::layer};
   static constexpr std::string_view spelling = Cell::unroll_spelling;
   struct notation {
-    static constexpr std::string_view value = "{label} cell over {n0} steps of {x0}";
-    static constexpr std::string_view adjoint[2] = {"through time from {dy}", "through time from {dy}"};
+    static constexpr std::string_view value =
+        has_start ? Cell::notation_from_start : Cell::notation_from_zero;
+    static constexpr std::string_view adjoint[2] = {"{dy} back through the {n0} steps",
+                                                    "{dy} back through the {n0} steps"};
+    static constexpr auto gradient = [] {
+      std::array<std::string_view, blocks> g{};
+      g.fill("Σ over the {n0} steps of the cell's gradient from {dy}");
+      return g;
+    }();
   };
   static constexpr std::size_t forward_flops = [] {
     std::size_t f = 0;
