@@ -35,6 +35,17 @@ vs_eigen_threaded_gemm=<r>: the time of "eigen-threaded-gemm/<case>" (the same s
 GEMMs on Eigen's own threads, mlp_threads.cpp's kind of twin; the eigen/ twin splits the batch
 over OpenMP threads as ctnn's pool does) over ctnn's.
 
+Cases on a recurrent net ("<kind>/gru-...", "<kind>/lstm-...", benchmarks/recurrent.cpp: one
+step of ctnn::recurrent_stream against a fixed-size Eigen cell, "stream_step/<cell>-<In>-<H>", and
+training steps of the row-by-row GRU with BPTT written by hand in Eigen, "train/gru-rows-...") are
+in the bench: lines too, and again, last, one line each with both sides' own figures:
+
+  rnn: case=<case> vs_eigen=<ratio> ns_per_step=<x> eigen_ns_per_step=<y>          (stream_step/)
+  rnn: case=<case> vs_eigen=<ratio> sequences_per_second=<a> eigen_sequences_per_second=<b>
+
+a training case on N > 1 threads ending with vs_one_thread=<r> eigen_vs_one_thread=<e>, as the
+convolution lines do.
+
 vs_eigen = eigen time / ctnn time (> 1: ctnn is faster); peak_fraction = ctnn GFLOP/s over the
 FMA peak measured in the same run (the faster of the fma_peak variants, one core), times N for a
 case on N threads. A run without the fma_peak cases (a --benchmark_filter that leaves them out:
@@ -93,6 +104,9 @@ def summary(name, reps):
         "real_over_cpu": statistics.median(real) / med if med > 0 else 0.0,
         "gflops": statistics.median(r["gflops"] for r in reps),
         "ns_per_sample": statistics.median(r["ns_per_sample"] for r in reps),
+        # Training cases of recurrent nets (benchmarks/recurrent.cpp) also count sequences.
+        "sequences_per_second": (statistics.median(r["sequences_per_second"] for r in reps)
+                                 if all("sequences_per_second" in r for r in reps) else None),
         "label": reps[0].get("label", ""),
         "repetitions": len(reps),
         "unit": reps[0].get("time_unit", "ns"),
@@ -173,6 +187,7 @@ def main():
         print(f"bench: case=hessian/{c} hvp_us={h['time'] * us:.4g} gradient_us={g['time'] * us:.4g} "
               f"hvp_over_gradient={h['time'] / g['time']:.2f}")
     convolution_table([c for c in cases if is_convolution(c)], stats, peak)
+    recurrent_table([c for c in cases if is_recurrent(c)], stats)
 
 
 def peak_fraction(s, case, peak):
@@ -204,6 +219,33 @@ def convolution_table(cases, stats, peak):
         gemm = stats.get(THREADED_GEMM + c)
         if gemm is not None:
             line += f" vs_eigen_threaded_gemm={gemm['time'] / a['time']:.3f}"
+        print(line)
+
+
+def is_recurrent(case):
+    return re.match(r"[^/]+/(gru|lstm|rnn)-", case) is not None
+
+
+def recurrent_table(cases, stats):
+    """The recurrent cases (benchmarks/recurrent.cpp), ctnn's and Eigen's figures side by side."""
+    if not cases:
+        return
+    print("recurrent: vs_eigen = Eigen's time / ctnn's (> 1: ctnn faster); one streaming step in ns, "
+          "training in sequences per second; on 2 threads, each one's speed-up over its own "
+          "one-thread case")
+    for c in cases:
+        a, e = stats["ctnn/" + c], stats["eigen/" + c]
+        line = f"rnn: case={display(c)} vs_eigen={e['time'] / a['time']:.3f}"
+        if a["sequences_per_second"] is not None and e["sequences_per_second"] is not None:
+            line += (f" sequences_per_second={a['sequences_per_second']:.0f}"
+                     f" eigen_sequences_per_second={e['sequences_per_second']:.0f}")
+        else:
+            line += f" ns_per_step={a['ns_per_sample']:.4g} eigen_ns_per_step={e['ns_per_sample']:.4g}"
+        one = one_thread_twin(c, stats, quiet=True)
+        eigen_one = one_thread_twin(c, stats, "eigen/", quiet=True)
+        if one is not None and eigen_one is not None:
+            line += (f" vs_one_thread={one['real'] / a['real']:.3f}"
+                     f" eigen_vs_one_thread={eigen_one['real'] / e['real']:.3f}")
         print(line)
 
 
