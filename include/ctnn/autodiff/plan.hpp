@@ -246,13 +246,14 @@ struct plan {
   }();
 
   static constexpr std::size_t unit = Align;
-  // What ops keep after their values (core::work_size) for a tile of `tile` samples.
-  static constexpr auto work_for(std::size_t tile) {
-    return [tile]<class... M>(core::list<M...>) {
-      return std::array<std::size_t, sizeof...(M)>{core::work_size<M>(tile)...};
+  // What ops keep after their values (core::work_size) for a tile of `tile` samples, for passes
+  // with a backward half or (inference) without.
+  static constexpr auto work_for(std::size_t tile, bool backward) {
+    return [tile, backward]<class... M>(core::list<M...>) {
+      return std::array<std::size_t, sizeof...(M)>{core::work_size<M>(tile, backward)...};
     }(typename G::nodes{});
   }
-  static constexpr auto work = work_for(Tile);
+  static constexpr auto work = work_for(Tile, true);
   // Buffers 0 .. N-1 are values (and work), N .. 2N-1 adjoints.
   static constexpr auto intervals = [] {
     std::array<interval, 2 * N> items{};
@@ -315,7 +316,7 @@ struct forward_plan {
     }
     for (std::size_t o : G::output_index)
       if (full::computed(full::value_root[o])) death[full::value_root[o]] = full::loss_time;
-    constexpr auto work = full::work_for(1);
+    constexpr auto work = full::work_for(1, false);
     for (std::size_t k = 0; k < N; ++k)
       if (full::computed(k))
         items[k] = {round_up(table::size[k] + work[k], Align), full::runs.first[k], death[k]};

@@ -46,10 +46,11 @@
 //   sample_kernels      the op has one-sample kernels for SIMD architectures: forward_sample
 //                       (its input as packs, an elementwise epilogue applied in registers, its
 //                       output returned as packs) and vjp_sample (see op::dense)
-//   work_size(tile)     room the op keeps right after its values, from its forward rule to its
-//                       vjp, in a workspace planned for tiles of `tile` samples (an unrolled
-//                       loop's states and its step's buffers: ops/unroll.hpp): the forward rule
-//                       finds it at out + n·size, the vjp at work
+//   work_size(tile, backward)   room the op keeps right after its values, from its forward
+//                       rule to its vjp, in a workspace planned for tiles of `tile` samples (an
+//                       unrolled loop's states and its steps' buffers: ops/unroll.hpp): the
+//                       forward rule finds it at out + n·size, the vjp at work; backward is false
+//                       for a plan of forward passes only (inference), which never runs the vjp
 //   forward_flops / vjp_flops             per sample, for the cost model
 //   op_name, label, signature_numbers     how model files and printouts name the node
 //   notation            how inspect/ writes the op in the seeds' notation, as patterns: value
@@ -194,8 +195,8 @@ constexpr bool is_kinked() {
 }
 // The room an op keeps after the values of a tile of `tile` samples (work_size above).
 template <class N>
-constexpr std::size_t work_size(std::size_t tile) {
-  if constexpr (requires { N::work_size(tile); }) return N::work_size(tile);
+constexpr std::size_t work_size(std::size_t tile, bool backward = true) {
+  if constexpr (requires { N::work_size(tile, backward); }) return N::work_size(tile, backward);
   else return 0;
 }
 template <class N>

@@ -10,6 +10,7 @@
 //   op::stop_gradient<x>       x's values, through which no gradient flows (a view): what is
 //                              behind it gets no gradient through this path (jvp: ẏ = 0)
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string_view>
@@ -93,8 +94,7 @@ struct concat {
   static constexpr void forward(const core::forward_args<T, count, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t k = 0; k < count; ++k)
-        for (std::size_t i = 0; i < part[k]; ++i)
-          a.out[s * size + part_offset[k] + i] = a.in[k][s * part[k] + i];
+        std::copy_n(a.in[k] + s * part[k], part[k], a.out + s * size + part_offset[k]);
   }
 
   template <class Arch, class Args>
@@ -116,8 +116,7 @@ struct concat {
   static constexpr void jvp(const core::jvp_args<T, count, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t k = 0; k < count; ++k)
-        for (std::size_t i = 0; i < part[k]; ++i)
-          a.tout[s * size + part_offset[k] + i] = a.tin[k][s * part[k] + i];
+        std::copy_n(a.tin[k] + s * part[k], part[k], a.tout + s * size + part_offset[k]);
   }
 };
 
@@ -143,8 +142,7 @@ struct slice {
 
   template <class Arch, class T>
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
-    for (std::size_t s = 0; s < a.n; ++s)
-      for (std::size_t i = 0; i < size; ++i) a.out[s * size + i] = a.in[0][s * whole + from + i];
+    for (std::size_t s = 0; s < a.n; ++s) std::copy_n(a.in[0] + s * whole + from, size, a.out + s * size);
   }
 
   template <class Arch, class Args>
@@ -163,8 +161,7 @@ struct slice {
 
   template <class Arch, class T>
   static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
-    for (std::size_t s = 0; s < a.n; ++s)
-      for (std::size_t i = 0; i < size; ++i) a.tout[s * size + i] = a.tin[0][s * whole + from + i];
+    for (std::size_t s = 0; s < a.n; ++s) std::copy_n(a.tin[0] + s * whole + from, size, a.tout + s * size);
   }
 };
 
@@ -195,8 +192,7 @@ struct columns {
   static constexpr void forward(const core::forward_args<T, 1, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t i = 0; i < taken; ++i)
-          a.out[s * size + r * taken + i] = a.in[0][s * whole + r * width + Begin + i];
+        std::copy_n(a.in[0] + s * whole + r * width + Begin, taken, a.out + s * size + r * taken);
   }
 
   template <class Arch, class Args>
@@ -217,8 +213,7 @@ struct columns {
   static constexpr void jvp(const core::jvp_args<T, 1, 0>& a) {
     for (std::size_t s = 0; s < a.n; ++s)
       for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t i = 0; i < taken; ++i)
-          a.tout[s * size + r * taken + i] = a.tin[0][s * whole + r * width + Begin + i];
+        std::copy_n(a.tin[0] + s * whole + r * width + Begin, taken, a.tout + s * size + r * taken);
   }
 };
 

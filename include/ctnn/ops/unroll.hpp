@@ -11,16 +11,17 @@
 // (autodiff/reverse.hpp) like any graph's; this op only runs that graph's passes step by step:
 //
 //   forward   s₀ = start or 0;  s_t = cell(x_t, s_{t−1}) for t = 1 .. T
-//   vjp       for t = T .. 1: the cell's forward pass again at (x_t, s_{t−1}), then its backward
-//             pass seeded with δs_t = δy_t + (δs_t from step t + 1); it gives δx_t, δs_{t−1} and
+//   vjp       for t = T .. 1: the cell's backward pass seeded with δs_t = δy_t + (δs_t from step
+//             t + 1), on the workspace step t's forward pass left; it gives δx_t, δs_{t−1} and
 //             adds ∂θ over the steps
 //
 // The steps are a loop, not T copies of the cell in the graph's type: one instantiation of the
 // cell's passes serves every step, so compile time does not grow with T (unrolling into types
-// cost 2.6 s of g++ time per GRU step). The vjp recomputes each step's forward pass from the
-// stored states instead of keeping every step's buffers: the work the op keeps is the states and
-// the inputs by step, not T workspaces of the cell. Samples run in chunks of up to 32, time-major,
-// so each step's dense products run on a tile of samples.
+// cost 2.6 s of g++ time per GRU step). A gradient pass (the training rule) keeps every step's
+// workspace of the cell for the vjp (T of them: 7 MB for a GRU of 128 on a tile of 32); passes
+// without a gradient reuse one, and a vjp under the evaluation rule (H·u) runs each step's
+// forward pass again from the stored states. Samples run in chunks of up to 32, time-major, so
+// each step's dense products run on a tile of samples.
 
 #include <algorithm>
 #include <array>
@@ -172,25 +173,39 @@ struct unroll {
 
   static constexpr std::size_t round(std::size_t n) { return (n + unit - 1) / unit * unit; }
   // Where the work of a tile of n samples is (offsets from its start): the inputs and the states
-  // by step (every sample, kept from forward to vjp), then one chunk's buffers (the cell's
-  // workspace, the summed gradient, the state adjoints, δx_t and the seed).
+  // by step (every sample, kept from forward to vjp), the cell's workspaces, then one chunk's
+  // buffers for the vjp (the summed gradient, the state adjoints, δx_t and the seed). Under the
+  // training rule every step of every chunk keeps its own workspace, which the vjp's backward
+  // steps then run on; otherwise one workspace serves every step, and a vjp (H·u's) runs each
+  // step's forward pass again first. A plan without a backward half keeps the inputs, the states
+  // and one workspace only.
   struct work_layout {
-    std::size_t inputs, states, cell, gradient, state_adjoint, input_adjoint, seed, total;
+    std::size_t inputs, states, cells, cell_size, gradient, state_adjoint, input_adjoint, seed, total;
   };
+  static constexpr std::size_t chunk_of(std::size_t n) { return n == 1 ? 1 : chunk; }
   static constexpr work_layout layout(std::size_t n) {
-    const std::size_t c = n == 1 ? 1 : chunk;
+    const std::size_t c = chunk_of(n), chunks = (n + c - 1) / c;
     work_layout w{};
+    w.cell_size = n == 1 ? cell_plan<1>::size : cell_plan<chunk>::size;
     w.inputs = 0;
     w.states = w.inputs + round(n * Steps * in);
-    w.cell = w.states + round(n * (Steps + 1) * state);
-    w.gradient = w.cell + (n == 1 ? cell_plan<1>::size : cell_plan<chunk>::size);
+    w.cells = w.states + round(n * (Steps + 1) * state);
+    w.gradient = w.cells + chunks * Steps * w.cell_size;
     w.state_adjoint = w.gradient + round(parameter_count);
     w.input_adjoint = w.state_adjoint + 2 * round(c * state);
     w.seed = w.input_adjoint + round(c * in);
     w.total = w.seed + round(c * state);
     return w;
   }
-  static constexpr std::size_t work_size(std::size_t tile) { return layout(tile).total; }
+  static constexpr std::size_t work_size(std::size_t tile, bool backward) {
+    const work_layout w = layout(tile);
+    return backward ? w.total : w.cells + w.cell_size;
+  }
+  // The workspace of step t of chunk k (stored steps), or the one shared by every step.
+  template <class T>
+  static constexpr T* cell_work(T* work, const work_layout& w, bool stored, std::size_t k, std::size_t t) {
+    return work + w.cells + (stored ? (k * Steps + t) * w.cell_size : 0);
+  }
 
   // ---- forward ----
   template <class Arch, class T, std::size_t I, std::size_t P>
@@ -220,8 +235,9 @@ struct unroll {
       for (std::size_t j = 0; j < c; ++j)
         for (std::size_t k = 0; k < state; ++k)
           states[j * state + k] = start ? start[(s0 + j) * state + k] : T(0);
-      step_tile<C, T> b = tile_for<C>(params, work + w.cell, mode, s0, c);
+      step_tile<C, T> b = tile_for<C>(params, static_cast<T*>(nullptr), mode, s0, c);
       for (std::size_t t = 0; t < Steps; ++t) {
+        b.ws = cell_work(work, w, mode.training, s0 / C, t);
         step_at(b, xs, states, t, c);
         cell_program<C>::template forward<Arch, T>(b);
         const T* next = cell_program<C>::template value<next_index, T>(b);
@@ -241,11 +257,11 @@ struct unroll {
         std::copy_n(x + (j * Steps + t) * in, in, xs + (t * c + j) * in);
   }
   template <std::size_t C, class T>
-  static constexpr step_tile<C, T> tile_for(const std::array<const T*, blocks>& params, T* cell_work,
+  static constexpr step_tile<C, T> tile_for(const std::array<const T*, blocks>& params, T* ws,
                                             const core::run_mode& mode, std::size_t s0, std::size_t c) {
     step_tile<C, T> b{};
     b.n = c;
-    b.ws = cell_work;
+    b.ws = ws;
     b.blocks = params;
     b.mode = mode;
     b.mode.first_sample = mode.first_sample + s0;
@@ -289,7 +305,7 @@ struct unroll {
       T* dx = work + w.input_adjoint;
       T* seed = work + w.seed;
       std::fill_n(later, c * state, T(0));
-      step_tile<C, T> b = tile_for<C>(a.param, work + w.cell, a.mode, s0, c);
+      step_tile<C, T> b = tile_for<C>(a.param, static_cast<T*>(nullptr), a.mode, s0, c);
       b.t = {seed};
       for (std::size_t t = Steps; t-- > 0;) {
         for (std::size_t j = 0; j < c; ++j)
@@ -299,7 +315,8 @@ struct unroll {
         const bool to_earlier = t > 0 || want_start;
         b.dx = {want_x ? dx : nullptr, to_earlier ? earlier : nullptr};
         b.want = (want_x ? 1u : 0u) | (to_earlier ? 2u : 0u);
-        cell_program<C>::template forward<Arch, T>(b);
+        b.ws = cell_work(work, w, a.mode.training, s0 / C, t);
+        if (!a.mode.training) cell_program<C>::template forward<Arch, T>(b);  // not kept: again
         cell_program<C>::template backward<Arch, T>(b, T(1), exec::gradient_store<T>{gradient}, adding);
         adding = true;
         if (want_x)
