@@ -5,7 +5,8 @@
 // Each input value is broadcast once and multiplied into every pack of its column. Nothing is
 // summed across lanes: the row layout (matvec.hpp) ends every group of rows with a reduction
 // tree, which costs more than the multiplications when a layer is only a few packs wide.
-// The output packs go in chunks of up to 8, and each pack has up to 4 accumulators that take the
+// The output packs go in chunks of up to 8 (a layer of up to 24 packs in one on AVX-512: see
+// detail::column_chunk_packs), and each pack has up to 4 accumulators that take the
 // columns in turn, so the chain of dependent FMAs is In / 4 long, not In: for narrow nets this
 // chain, not the FMA count, is what one sample waits for (16-32-32-1: 34 ns against 52 ns for the
 // row kernel, on Zen 5).
@@ -32,7 +33,7 @@ CTNN_INLINE_KERNEL void dense_forward_columns(const T* wt, const T* b, const T* 
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t packs = (Out + L - 1) / L;
   static_assert(Stride >= packs * L, "ctnn: a column must hold whole packs");
-  constexpr std::size_t chunk_packs = detail::column_chunk_packs(packs);
+  constexpr std::size_t chunk_packs = detail::column_chunk_packs(packs, detail::is_avx512<Arch> ? 24 : 8);
 
   detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) CTNN_INLINE_LAMBDA {
     constexpr std::size_t k0 = decltype(chunk)::value * chunk_packs;

@@ -47,8 +47,14 @@ inline constexpr std::size_t pack_width(std::size_t j) {
 // Register blocking of the column kernels (column_forward.hpp, int8.hpp): output packs go in
 // chunks of up to 8, and each pack of a chunk of n gets up to 4 accumulators that take the
 // columns in turn (16 in all, of 32 registers; never more than the `steps` columns), so the chain
-// of dependent multiply-adds is steps / 4 long, not steps.
-inline constexpr std::size_t column_chunk_packs(std::size_t packs) { return packs < 8 ? packs : 8; }
+// of dependent multiply-adds is steps / 4 long, not steps. With whole_up_to > 8 (the float
+// kernel on AVX-512's 32 registers), a layer of up to that many packs is one chunk: each column
+// is then read as one contiguous run and W from start to end, which the hardware prefetcher
+// follows (784-256-128-10 one sample: 9.3 → 7.1 µs; a GRU step of 128 units: 2.0 → 1.4 µs),
+// where chunks of 8 packs read W in strips, a column's part at a time.
+inline constexpr std::size_t column_chunk_packs(std::size_t packs, std::size_t whole_up_to = 8) {
+  return packs <= whole_up_to ? packs : 8;
+}
 inline constexpr std::size_t column_accumulators(std::size_t n, std::size_t steps) {
   const std::size_t by_units = 16 / n < 1 ? 1 : (16 / n > 4 ? 4 : 16 / n);
   return by_units < steps ? by_units : steps;
