@@ -37,6 +37,10 @@ using net_odd = ctnn::network<ctnn::input<3>, ctnn::dense<17>, ctnn::sigmoid, ct
                               ctnn::softmax, ctnn::dense<64>, ctnn::swish, ctnn::dense<3>>;
 using net_wide_in = ctnn::network<ctnn::input<97>, ctnn::dense<1>, ctnn::softplus, ctnn::dense<40>,
                                   ctnn::leaky_relu<>, ctnn::dense<7>, ctnn::mish, ctnn::dense<24>>;
+// Layers wider than a band of the column layout (384 floats, 192 doubles): 2 bands and a part
+// (899 = 2·384 + 131 floats), a band exactly (384), one band and a part (200 doubles).
+using net_banded = ctnn::network<ctnn::input<21>, ctnn::dense<899>, ctnn::tanh, ctnn::dense<384>,
+                                 ctnn::relu, ctnn::dense<200>, ctnn::tanh, ctnn::dense<5>>;
 
 template <class Net, class T>
 std::array<T, Net::input_size> random_input(unsigned seed) {
@@ -85,6 +89,8 @@ TEST_CASE("the inference layout gives forward(p)'s outputs") {
   SUBCASE("odd widths, softmax inside, double") { check_every_architecture<net_odd, double>(); }
   SUBCASE("a 1-wide layer after 97 inputs, float") { check_every_architecture<net_wide_in, float>(); }
   SUBCASE("a 1-wide layer after 97 inputs, double") { check_every_architecture<net_wide_in, double>(); }
+  SUBCASE("layers in bands of columns, float") { check_every_architecture<net_banded, float>(); }
+  SUBCASE("layers in bands of columns, double") { check_every_architecture<net_banded, double>(); }
 }
 
 TEST_CASE("layers with 64 bytes of outputs or more are stored by columns, in 64-byte blocks") {
@@ -101,6 +107,14 @@ TEST_CASE("layers with 64 bytes of outputs or more are stored by columns, in 64-
   using wd = ctnn::inference_weights<net_odd, double>;
   CHECK(wd::by_columns(4));  // 15 doubles = 120 bytes
   CHECK(wd::stride(4) == 16);
+  // Wider than 384 floats: bands of 384 rows, each band's 21 columns together, the last band's
+  // columns 131 rounded up to 144 wide.
+  using wb = ctnn::inference_weights<net_banded, float>;
+  CHECK(wb::stride(0) == 384);
+  CHECK(wb::column_index(0, 0, 1) == 384);
+  CHECK(wb::column_index(0, 384, 0) == 21 * 384);
+  CHECK(wb::column_index(0, 770, 2) == 2 * 21 * 384 + 2 * 144 + 2);
+  CHECK(wb::offsets[1] == 2 * 21 * 384 + 21 * 144);
   // Layer 0: 3 columns of 32, then its 17 biases padded to 32.
   CHECK(wf::offsets[0] == 0);
   CHECK(wf::offsets[1] == 3 * 32);

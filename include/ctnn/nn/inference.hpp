@@ -28,6 +28,7 @@
 #include "../config.hpp"
 #include "../autodiff/plan.hpp"
 #include "../exec/program.hpp"
+#include "../simd/column_forward.hpp"
 #include "../simd/pack.hpp"
 #include "network.hpp"
 #include "passes.hpp"
@@ -64,18 +65,26 @@ class inference_weights {
   using network_type = Net;
   using value_type = T;
 
-  // Block b's values: in columns (a dense W as Wᵀ, column i at i·stride(b)) or as in parameters.
+  // Block b's values: in columns (a dense W as Wᵀ, column i at i·stride(b); a layer wider than
+  // 1536 bytes in bands of that many rows, each band's columns together: simd::column_index) or
+  // as in parameters.
   static constexpr bool by_columns(std::size_t b) { return columns[b]; }
   static constexpr std::size_t stride(std::size_t b) {
     const auto& r = table::records[layout::first_record[b]];
-    return columns[b] ? round_up(r.dims[0]) : (r.rank == 2 ? r.dims[1] : r.size);
+    if (!columns[b]) return r.rank == 2 ? r.dims[1] : r.size;
+    return r.dims[0] <= simd::column_band_rows<T> ? round_up(r.dims[0]) : simd::column_band_rows<T>;
+  }
+  // Where W[o][i] of a block stored by columns is, from the block's start.
+  static constexpr std::size_t column_index(std::size_t b, std::size_t o, std::size_t i) {
+    const auto& r = table::records[layout::first_record[b]];
+    return simd::column_index<T>(r.dims[0], r.dims[1], stride(b), o, i);
   }
   // Where block b starts (every block on 64 bytes); offset(block_count) is the size.
   static constexpr auto offsets = [] {
     std::array<std::size_t, Net::block_count + 1> o{};
     for (std::size_t b = 0; b < Net::block_count; ++b) {
       const auto& r = table::records[layout::first_record[b]];
-      o[b + 1] = o[b] + round_up(columns[b] ? r.dims[1] * stride(b) : r.size);
+      o[b + 1] = o[b] + round_up(columns[b] ? simd::column_block_size<T>(r.dims[0], r.dims[1]) : r.size);
     }
     return o;
   }();
@@ -93,7 +102,7 @@ class inference_weights {
       if (columns[b]) {
         const std::size_t rows = r.dims[0], cols = r.dims[1];
         for (std::size_t o = 0; o < rows; ++o)
-          for (std::size_t i = 0; i < cols; ++i) to[i * stride(b) + o] = from[o * cols + i];
+          for (std::size_t i = 0; i < cols; ++i) to[column_index(b, o, i)] = from[o * cols + i];
       } else {
         std::copy_n(from, r.size, to);
       }
@@ -145,7 +154,7 @@ CTNN_INLINE_KERNEL constexpr void inference_node(const T* weights, const B& b, T
     for (std::size_t o = 0; o < N::out; ++o) {
       T sum = bias[o];
       for (std::size_t i = 0; i < N::in; ++i)
-        sum += x[i] * (by_columns ? w[i * stride + o] : w[o * stride + i]);
+        sum += x[i] * (by_columns ? w[simd::column_index<T>(N::out, N::in, stride, o, i)] : w[o * stride + i]);
       z[o] = sum;
       if constexpr (std::is_void_v<F>) y[o] = sum;
       else y[o] = F::value(sum);

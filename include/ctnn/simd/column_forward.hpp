@@ -1,6 +1,7 @@
 #pragma once
 // One sample through a dense layer whose weights are stored column by column: wt holds Wᵀ, In
-// columns of Out values, each column Stride values apart (the layout of ctnn::inference_weights):
+// columns of Out values, each column Stride values apart (the layout of ctnn::inference_weights;
+// layers wider than 1536 bytes in bands of columns, see column_band_rows):
 //   z = b + Σ_i x_i W[:, i],   a = f(z).
 // Each input value is broadcast once and multiplied into every pack of its column. Nothing is
 // summed across lanes: the row layout (matvec.hpp) ends every group of rows with a reduction
@@ -22,6 +23,37 @@
 
 namespace ctnn::simd {
 
+// The column layout of a layer wider than band_rows values (1536 bytes: 384 floats, 192 doubles)
+// is cut into bands of band_rows rows, each band's columns contiguous (then the next band's): a
+// chunk of the kernel below then reads its part of W from start to end, which the prefetcher
+// follows, however wide the layer. Up to band_rows rows it is one band of width Stride (the rows
+// rounded up to 64 bytes), the plain Wᵀ layout.
+template <class T>
+inline constexpr std::size_t column_band_rows = 1536 / sizeof(T);
+template <class T>
+constexpr std::size_t column_round_up(std::size_t n) {
+  constexpr std::size_t pad = 64 / sizeof(T);
+  return (n + pad - 1) / pad * pad;
+}
+// The values of an Out × In block in the column layout, and where W[o][i] is (Stride: the
+// single band's width, column_round_up(Out), when Out ≤ band_rows).
+template <class T>
+constexpr std::size_t column_block_size(std::size_t out, std::size_t in) {
+  constexpr std::size_t band = column_band_rows<T>;
+  if (out <= band) return in * column_round_up<T>(out);
+  const std::size_t full = out / band, rest = out - full * band;
+  return full * in * band + in * column_round_up<T>(rest);
+}
+template <class T>
+constexpr std::size_t column_index(std::size_t out, std::size_t in, std::size_t stride, std::size_t o,
+                                   std::size_t i) {
+  constexpr std::size_t band = column_band_rows<T>;
+  if (out <= band) return i * stride + o;
+  const std::size_t j = o / band, first = j * band;
+  const std::size_t width = out - first < band ? column_round_up<T>(out - first) : band;
+  return j * in * band + i * width + (o - first);
+}
+
 // a = f(W x + b) for one sample, x: In values, a: Out values (only those are stored). z is
 // scratch for an activation that is not elementwise (softmax), which runs on the stored z.
 // Activation void: a = W x + b.
@@ -32,12 +64,21 @@ CTNN_INLINE_KERNEL void dense_forward_columns(const T* wt, const T* b, const T* 
   constexpr std::size_t L = traits::lanes;
   static_assert(L > 1, "ctnn: the single-sample kernels are for SIMD architectures");
   constexpr std::size_t packs = (Out + L - 1) / L;
-  static_assert(Stride >= packs * L, "ctnn: a column must hold whole packs");
-  constexpr std::size_t chunk_packs = detail::column_chunk_packs(packs, detail::is_avx512<Arch> ? 24 : 8);
+  constexpr std::size_t band = column_band_rows<T>;
+  static_assert(Out > band || Stride >= packs * L, "ctnn: a column must hold whole packs");
+  static_assert(band % (8 * L) == 0, "ctnn: a band of the column layout holds whole chunks");
+  constexpr std::size_t whole = detail::is_avx512<Arch> ? 24 : 8;
+  constexpr std::size_t chunk_packs =
+      Out <= band ? detail::column_chunk_packs(packs, whole) : (band / L <= whole ? band / L : 8);
 
   detail::unrolled<(packs + chunk_packs - 1) / chunk_packs>([&](auto chunk) CTNN_INLINE_LAMBDA {
     constexpr std::size_t k0 = decltype(chunk)::value * chunk_packs;
     constexpr std::size_t n = packs - k0 < chunk_packs ? packs - k0 : chunk_packs;
+    // The chunk's band (none of them straddles two) and its columns' width there.
+    constexpr std::size_t j = Out <= band ? 0 : k0 * L / band;
+    constexpr std::size_t width =
+        Out <= band ? Stride : (Out - j * band < band ? column_round_up<T>(Out - j * band) : band);
+    const T* w0 = Out <= band ? wt + k0 * L : wt + j * In * band + (k0 * L - j * band);
     constexpr std::size_t A = detail::column_accumulators(n, In);
     alignas(local_alignment<P>) P acc[A][n];
     detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
@@ -49,7 +90,7 @@ CTNN_INLINE_KERNEL void dense_forward_columns(const T* wt, const T* b, const T* 
       const P xi = traits::broadcast(x[i]);
       detail::unrolled<n>([&](auto k) CTNN_INLINE_LAMBDA {
         acc[c][k] =
-            multiply_add<T, Arch>(xi, traits::load(wt + i * Stride + (k0 + k) * L), acc[c][k]);
+            multiply_add<T, Arch>(xi, traits::load(w0 + i * width + k * L), acc[c][k]);
       });
     };
     // Narrow layers are unrolled whole; wide ones loop over groups of A columns.
