@@ -246,6 +246,72 @@ auto as_argument(const std::array<std::span<T>, N>& spans) {
   else return spans;
 }
 
+// What happens between two epochs and at the end, for fit and fit_stream: early stopping on the
+// monitored loss (the validation loss, else the training loss), the epoch's line, the callback,
+// and at the end the best weights restored and a note. It holds the copy of the best weights.
+template <class Net, class T>
+class epoch_ending {
+ public:
+  epoch_ending(const fit_options& o, const parameters<Net, T>& p, bool has_validation)
+      : o_(o), has_validation_(has_validation) {
+    if (o.early_stop && o.early_stop->restore_best_weights) best_ = std::make_unique<parameters<Net, T>>(p);
+  }
+
+  // Epoch e (numbered, its losses measured) ends: e.improved, e.seconds, r.history and the
+  // progress line; true: the fit stops here (r.stopped says why).
+  template <class Clock>
+  bool after(epoch_stats& e, const parameters<Net, T>& p, fit_result& r, progress_printer& progress,
+             typename Clock::time_point epoch_start) {
+    bool stop = false;
+    if (o_.early_stop) {
+      const double monitored = has_validation_ ? e.validation_loss : e.train_loss;
+      if (!std::isnan(monitored) &&
+          (r.best_epoch == 0 || monitored < r.best_loss - o_.early_stop->min_delta)) {
+        r.best_epoch = e.epoch;
+        r.best_loss = monitored;
+        e.improved = true;
+        since_best_ = 0;
+        if (best_) *best_ = p;
+      } else if (++since_best_ >= o_.early_stop->patience) {
+        stop = true;
+        r.stopped = fit_stop::early_stopping;
+      }
+    }
+    e.seconds = std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    r.history.push_back(e);
+    progress.end_epoch(e);
+    if (o_.on_epoch_end && o_.on_epoch_end(e) == fit_control::stop && !stop) {
+      stop = true;
+      r.stopped = fit_stop::callback;
+    }
+    return stop;
+  }
+
+  // The fit ends: the best epoch's weights back in p when it was not the last, and a note.
+  void finish(parameters<Net, T>& p, fit_result& r, progress_printer& progress) {
+    if (!o_.early_stop) return;
+    const char* monitored = has_validation_ ? "val_loss" : "loss";
+    if (best_ && r.best_epoch != 0 && r.best_epoch != r.history.size()) {
+      p = *best_;
+      r.restored_best_weights = true;
+    }
+    if (r.stopped == fit_stop::early_stopping || r.restored_best_weights) {
+      char line[200];
+      std::snprintf(line, sizeof line, "%s after epoch %zu: best %s %.4f at epoch %zu%s",
+                    r.stopped == fit_stop::early_stopping ? "early stopping" : "finished",
+                    r.history.size(), monitored, r.best_loss, r.best_epoch,
+                    r.restored_best_weights ? ", weights restored" : "");
+      progress.note(line);
+    }
+  }
+
+ private:
+  const fit_options& o_;
+  bool has_validation_;
+  std::unique_ptr<parameters<Net, T>> best_;
+  std::size_t since_best_ = 0;
+};
+
 // G: the graph the steps run (Net with the loss, or Net with its objective).
 template <class Arch, class G, class Net, class T, optimizer<Net, T> O, learning_rate_schedule S,
           std::size_t I, std::size_t Tg>
@@ -314,14 +380,12 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
     pws = std::make_unique<parallel_workspace<Net, T>>(*pool);
     pws->seed = o.seed;
   }
-  std::unique_ptr<parameters<Net, T>> best;
-  if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);
+  epoch_ending<Net, T> ending(o, p, has_validation);
   progress_printer progress(o.output, o.progress);
   random_generator rng(o.seed);
 
   fit_result r;
   r.history.reserve(o.epochs);
-  std::size_t since_best = 0;
 
   for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto epoch_start = clock::now();
@@ -397,47 +461,9 @@ fit_result fit_impl(parameters<Net, T>& p, O& opt, const S& schedule,
       e.validation_accuracy = v.accuracy;
     }
 
-    // ---- early stopping, callback ----------------------------------------------------------
-    bool stop = false;
-    if (o.early_stop) {
-      const double monitored = has_validation ? e.validation_loss : e.train_loss;
-      if (!std::isnan(monitored) &&
-          (r.best_epoch == 0 || monitored < r.best_loss - o.early_stop->min_delta)) {
-        r.best_epoch = epoch;
-        r.best_loss = monitored;
-        e.improved = true;
-        since_best = 0;
-        if (best) *best = p;
-      } else if (++since_best >= o.early_stop->patience) {
-        stop = true;
-        r.stopped = fit_stop::early_stopping;
-      }
-    }
-    e.seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
-    r.history.push_back(e);
-    progress.end_epoch(e);
-    if (o.on_epoch_end && o.on_epoch_end(e) == fit_control::stop && !stop) {
-      stop = true;
-      r.stopped = fit_stop::callback;
-    }
-    if (stop) break;
+    if (ending.template after<clock>(e, p, r, progress, epoch_start)) break;
   }
-
-  if (o.early_stop) {
-    const char* monitored = has_validation ? "val_loss" : "loss";
-    if (best && r.best_epoch != 0 && r.best_epoch != r.history.size()) {
-      p = *best;
-      r.restored_best_weights = true;
-    }
-    if (r.stopped == fit_stop::early_stopping || r.restored_best_weights) {
-      char line[200];
-      std::snprintf(line, sizeof line, "%s after epoch %zu: best %s %.4f at epoch %zu%s",
-                    r.stopped == fit_stop::early_stopping ? "early stopping" : "finished",
-                    r.history.size(), monitored, r.best_loss, r.best_epoch,
-                    r.restored_best_weights ? ", weights restored" : "");
-      progress.note(line);
-    }
-  }
+  ending.finish(p, r, progress);
   r.seconds = std::chrono::duration<double>(clock::now() - fit_start).count();
   return r;
 }

@@ -197,13 +197,11 @@ fit_result fit_stream(parameters<Net, T>& p, O& opt, const S& schedule, const st
     pws = std::make_unique<parallel_workspace<Net, T>>(*pool);
     pws->seed = o.seed;
   }
-  std::unique_ptr<parameters<Net, T>> best;
-  if (o.early_stop && o.early_stop->restore_best_weights) best = std::make_unique<parameters<Net, T>>(p);
+  detail::epoch_ending<Net, T> ending(o, p, validation != nullptr);
   progress_printer progress(o.output, o.progress);
 
   fit_result r;
   r.history.reserve(o.epochs);
-  std::size_t since_best = 0;
   for (std::size_t epoch = 1; epoch <= o.epochs; ++epoch) {
     const auto epoch_start = clock::now();
     progress.begin_epoch(epoch, o.epochs, windows * o.batch_size);
@@ -255,33 +253,9 @@ fit_result fit_stream(parameters<Net, T>& p, O& opt, const S& schedule, const st
     e.samples_per_second = step_seconds > 0 ? double(e.samples) / step_seconds : 0.0;
     if (validation) e.validation_loss = stream_loss<Arch>(p, *validation, o.batch_size, *ws);
 
-    bool stop = false;
-    if (o.early_stop) {
-      const double monitored = validation ? e.validation_loss : e.train_loss;
-      if (!std::isnan(monitored) && (r.best_epoch == 0 || monitored < r.best_loss - o.early_stop->min_delta)) {
-        r.best_epoch = epoch;
-        r.best_loss = monitored;
-        e.improved = true;
-        since_best = 0;
-        if (best) *best = p;
-      } else if (++since_best >= o.early_stop->patience) {
-        stop = true;
-        r.stopped = fit_stop::early_stopping;
-      }
-    }
-    e.seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
-    r.history.push_back(e);
-    progress.end_epoch(e);
-    if (o.on_epoch_end && o.on_epoch_end(e) == fit_control::stop && !stop) {
-      stop = true;
-      r.stopped = fit_stop::callback;
-    }
-    if (stop) break;
+    if (ending.template after<clock>(e, p, r, progress, epoch_start)) break;
   }
-  if (best && r.stopped != fit_stop::completed && r.best_epoch != r.history.size()) {
-    p = *best;
-    r.restored_best_weights = true;
-  }
+  ending.finish(p, r, progress);
   r.seconds = std::chrono::duration<double>(clock::now() - fit_start).count();
   return r;
 }
