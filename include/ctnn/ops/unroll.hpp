@@ -159,7 +159,7 @@ struct unroll {
   static constexpr std::size_t vjp_flops = [] {
     std::size_t f = 0;
     [&]<class... M>(core::list<M...>) { ((f += core::vjp_flops<M>()), ...); }(typename cell_graph::nodes{});
-    return Steps * f + forward_flops;  // with each step's forward pass again
+    return Steps * f;  // on the steps' kept workspaces (a vjp under the evaluation rule adds a forward pass)
   }();
 
   // ---- the cell's passes and the op's work ----
