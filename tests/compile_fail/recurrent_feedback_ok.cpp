@@ -9,7 +9,10 @@ struct my_cell {
   using x = op::input<"x", 3>;
   using state = op::input<"state", 4>;
   using next = op::tanh<op::add<op::dense<"mine", 4, op::concat<x, state>>, state>>;
+  static constexpr std::string_view kind = "mine";
   static constexpr std::string_view unroll_spelling = "my_cell";
+  static constexpr std::string_view notation_from_zero = "mine over {n0} steps of {x0}";
+  static constexpr std::string_view notation_from_start = "mine from {x1} over {n0} steps of {x0}";
 };
 using x = op::input<"x", 5, 3>;
 using layer = ctnn::recurrent<my_cell, 5, x>;
