@@ -72,8 +72,8 @@ struct rnn_cell : cell_base<Name, In, Hidden, Layer, Hidden> {
   using r = typename base::roles;
   using x = typename base::x;
   using state = typename base::state;
-  using input_part = op::dense<Name, Hidden, x, r::weight_ih, r::bias_ih>;
-  using state_part = op::dense<Name, Hidden, state, r::weight_hh, r::bias_hh>;
+  using input_part = op::dense_roles<Name, Hidden, x, r::weight_ih, r::bias_ih>;
+  using state_part = op::dense_roles<Name, Hidden, state, r::weight_hh, r::bias_hh>;
   using next = op::activation<F, op::add<input_part, state_part>>;
   static constexpr std::string_view kind = relu ? "rnn_relu" : "rnn_tanh";
   static constexpr std::string_view unroll_spelling =
@@ -92,8 +92,8 @@ struct gru_cell : cell_base<Name, In, Hidden, Layer, Hidden> {
   using x = typename base::x;
   using state = typename base::state;
   static constexpr std::size_t H = Hidden;
-  using input_part = op::dense<Name, 3 * H, x, r_::weight_ih, r_::bias_ih>;
-  using state_part = op::dense<Name, 3 * H, state, r_::weight_hh, r_::bias_hh>;
+  using input_part = op::dense_roles<Name, 3 * H, x, r_::weight_ih, r_::bias_ih>;
+  using state_part = op::dense_roles<Name, 3 * H, state, r_::weight_hh, r_::bias_hh>;
   using reset = op::sigmoid<op::add<op::slice<input_part, 0, H>, op::slice<state_part, 0, H>>>;
   using update = op::sigmoid<op::add<op::slice<input_part, H, 2 * H>, op::slice<state_part, H, 2 * H>>>;
   using candidate = op::tanh<
@@ -116,8 +116,8 @@ struct lstm_cell : cell_base<Name, In, Hidden, Layer, 2 * Hidden> {
   static constexpr std::size_t H = Hidden;
   using h = op::slice<state, 0, H>;
   using c = op::slice<state, H, 2 * H>;
-  using gates = op::add<op::dense<Name, 4 * H, x, r_::weight_ih, r_::bias_ih>,
-                        op::dense<Name, 4 * H, h, r_::weight_hh, r_::bias_hh>>;
+  using gates = op::add<op::dense_roles<Name, 4 * H, x, r_::weight_ih, r_::bias_ih>,
+                        op::dense_roles<Name, 4 * H, h, r_::weight_hh, r_::bias_hh>>;
   using in_gate = op::sigmoid<op::slice<gates, 0, H>>;
   using forget_gate = op::sigmoid<op::slice<gates, H, 2 * H>>;
   using cell_input = op::tanh<op::slice<gates, 2 * H, 3 * H>>;

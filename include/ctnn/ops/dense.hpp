@@ -11,8 +11,10 @@
 // and simd/matvec.hpp (one sample: L rows at a time, the activation that follows applied in
 // registers, ∂W and Wᵀδ in one pass over W).
 //
-// The blocks' roles may be named too, for layouts that keep several matrices under one owner:
-// op::dense<"gru", 3 * H, x, "weight_ih_l0", "bias_ih_l0"> is nn.GRU's input half. δx goes through the adjoint sink it is handed, so an
+// op::dense_roles<"gru", 3 * H, x, "weight_ih_l0", "bias_ih_l0"> is the same node with its blocks'
+// roles named, for layouts that keep several matrices under one owner (nn.GRU's input half). Both
+// are one rule (detail::dense_rule), the node type passed in for its error messages; dense keeps
+// three template arguments so that compilers print it as it is written. δx goes through the adjoint sink it is handed, so an
 // elementwise input's derivative is applied as δx is stored (absorbs_input), and ∂W after Wᵀδ has
 // read W, so an optimizer's update may take the place of the gradient store.
 
@@ -34,12 +36,14 @@
 
 namespace ctnn::op {
 
-template <name Name, std::size_t Out, class X, name WeightRole = "weight", name BiasRole = "bias">
-struct dense {
+namespace detail {
+
+template <class Self, name Name, std::size_t Out, class X, name WeightRole, name BiasRole>
+struct dense_rule {
   using input_shape = core::shape_of<X>;
-  static_assert(shape_error::dense_layer<dense>::template takes<X, input_shape>::template check<
+  static_assert(shape_error::dense_layer<Self>::template takes<X, input_shape>::template check<
                 input_shape::rank == 1>::ok);
-  static_assert(shape_error::dense_layer<dense>::template has_zero_outputs<(Out > 0)>::ok);
+  static_assert(shape_error::dense_layer<Self>::template has_zero_outputs<(Out > 0)>::ok);
 
   static constexpr std::size_t in = input_shape::size;
   static constexpr std::size_t out = Out;
@@ -134,6 +138,36 @@ struct dense {
         a.tout[s * Out + o] += sum;
       }
   }
+};
+
+// "ctnn::op::dense_roles<\"{label}\", {n0}, {in0}, \"<weight role>\", \"<bias role>\">"
+template <name WeightRole, name BiasRole>
+struct roles_spelling {
+  static constexpr std::string_view head = "ctnn::op::dense_roles<\"{label}\", {n0}, {in0}, \"";
+  static constexpr std::string_view middle = "\", \"";
+  static constexpr std::string_view tail = "\">";
+  static constexpr auto chars = [] {
+    std::array<char, head.size() + WeightRole.size() + middle.size() + BiasRole.size() + tail.size()> c{};
+    std::size_t at = 0;
+    for (char v : head) c[at++] = v;
+    for (std::size_t k = 0; k < WeightRole.size(); ++k) c[at++] = WeightRole.chars[k];
+    for (char v : middle) c[at++] = v;
+    for (std::size_t k = 0; k < BiasRole.size(); ++k) c[at++] = BiasRole.chars[k];
+    for (char v : tail) c[at++] = v;
+    return c;
+  }();
+  static constexpr std::string_view value{chars.data(), chars.size()};
+};
+
+}  // namespace detail
+
+template <name Name, std::size_t Out, class X>
+struct dense : detail::dense_rule<dense<Name, Out, X>, Name, Out, X, "weight", "bias"> {};
+
+template <name Name, std::size_t Out, class X, name WeightRole, name BiasRole>
+struct dense_roles
+    : detail::dense_rule<dense_roles<Name, Out, X, WeightRole, BiasRole>, Name, Out, X, WeightRole, BiasRole> {
+  static constexpr std::string_view spelling = detail::roles_spelling<WeightRole, BiasRole>::value;
 };
 
 // op::dense_rows<"name", Out, x>: the dense layer applied to each row of a matrix x (R × In → R ×
